@@ -1,0 +1,23 @@
+"""Grafana Cloud folder, data source and dashboard settings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from infra.config.types import Duration, HttpUrl, SecretRef, Slug, Strict
+
+
+class GrafanaConfig(Strict):
+    url: HttpUrl
+    auth: SecretRef = SecretRef(secret="grafanaAuth")
+    folder_title: Annotated[str, Field(min_length=1, max_length=100)]
+    prometheus_datasource_uid: Annotated[str, Field(pattern=r"^[a-zA-Z0-9_-]{1,40}$")]
+
+
+class DashboardsConfig(Strict):
+    enabled: bool = True
+    refresh: Duration = "1m"
+    time_from: Duration = "6h"
+    uid_prefix: Slug = "agenzia"
