@@ -1,7 +1,7 @@
 """Pulumi SDK mocks that record every registered resource, shared by the component tests.
 
-Use the ``pulumi_mocks`` fixture (tests/conftest.py): it installs fresh mocks before the test
-body imports or builds anything, and the test reads ``mocks.resources`` afterwards.
+Each test installs a fresh ``RecordingMocks`` with ``pulumi.runtime.set_mocks`` in a fixture,
+before it builds anything, and reads ``mocks.resources`` afterwards; never at module level.
 """
 
 from __future__ import annotations
@@ -27,12 +27,18 @@ class RecordingMocks(pulumi.runtime.Mocks):
     resources: list[Registered] = field(default_factory=list)
     stack_config: dict[str, Any] = field(default_factory=dict)
 
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        self.resources.append(Registered(args.typ, args.name, dict(args.inputs), f"urn:{args.typ}::{args.name}"))
+    def new_resource(
+        self, args: pulumi.runtime.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
+        self.resources.append(
+            Registered(args.typ, args.name, dict(args.inputs), f"urn:{args.typ}::{args.name}")
+        )
         outputs = dict(args.inputs)
         return f"{args.name}-id", outputs
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         return {}, None
 
     def of_type(self, type_: str) -> list[Registered]:

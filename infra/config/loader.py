@@ -155,9 +155,14 @@ def load_from_pulumi() -> StackConfig:
     cfg = pulumi.Config(NAMESPACE)
     settings: dict[str, Any] = {}
     for key in TOP_LEVEL_KEYS:
-        value = cfg.get_object(key)
-        if value is not None:
-            settings[key] = value
+        raw = cfg.get(key)
+        if raw is None:
+            continue
+        # Structured values arrive as JSON text; plain ones (environment: production) do not.
+        try:
+            settings[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            settings[key] = raw
     return validate_stack(settings, f"Pulumi.{pulumi.get_stack()}.yaml")
 
 

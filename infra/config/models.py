@@ -14,7 +14,7 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 
 from infra.config.grafana import DashboardsConfig, GrafanaConfig
-from infra.config.routing import RoutingConfig
+from infra.config.routing import RoutingConfig, never_page_outside_production
 from infra.config.sentry import SentryConfig
 from infra.config.types import (
     Duration,
@@ -271,6 +271,8 @@ class StackConfig(Strict):
     costs: CostConfig = CostConfig()
     prometheus: PrometheusConfig = PrometheusConfig()
     runbooks: RunbookConfig = RunbookConfig()
+
+    _staging_never_pages = field_validator("routing")(never_page_outside_production)
 
     @model_validator(mode="after")
     def _unique_services(self) -> StackConfig:

@@ -4,18 +4,41 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from infra.config.types import Duration, HttpUrl, SecretRef, Severity, Strict, parse_duration
 
 
 class MaintenanceWindow(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=100)]
+    """A window in which UptimeRobot sends no alerts (deploys, planned database work).
+
+    ``date`` is the first day (UptimeRobot v3 requires it for every interval); ``days`` are
+    weekdays 1-7 (Monday = 1) for ``weekly`` windows, days of the month for ``monthly`` ones.
+    """
+
+    name: Annotated[str, Field(min_length=3, max_length=100)]
     interval: Literal["once", "daily", "weekly", "monthly"]
     date: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
     time: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$")]
     duration_minutes: Annotated[int, Field(gt=0, le=1440)]
     days: tuple[Annotated[int, Field(ge=1, le=31)], ...] = ()
+
+    @model_validator(mode="after")
+    def _schedule(self) -> MaintenanceWindow:
+        if self.date is None:
+            raise ValueError(
+                f"maintenance window {self.name!r} needs date: 'YYYY-MM-DD' (its first day; "
+                "UptimeRobot requires it even for recurring windows)"
+            )
+        if self.interval in ("weekly", "monthly") and not self.days:
+            raise ValueError(
+                f"{self.interval} maintenance window {self.name!r} needs days, such as [1, 4]"
+            )
+        if self.interval == "weekly" and any(d > 7 for d in self.days):
+            raise ValueError(f"weekly window {self.name!r}: days are weekdays 1-7 (Monday = 1)")
+        if self.interval in ("once", "daily") and self.days:
+            raise ValueError(f"{self.interval} window {self.name!r} takes no days; remove them")
+        return self
 
 
 class UptimeCheck(Strict):
@@ -25,7 +48,15 @@ class UptimeCheck(Strict):
 
 
 class UptimeRobotConfig(Strict):
-    """UptimeRobot monitors for ``/health`` and ``/ready`` of every service."""
+    """UptimeRobot monitors for ``/health`` and ``/ready`` of every service.
+
+    ``consecutive_failures`` becomes UptimeRobot's per-contact ``threshold`` (minutes a monitor
+    stays down before its contacts hear of it): ``(consecutive_failures - 1) * interval``, so
+    with 5m checks and 2 failures the alert goes out at the second failed check, 5 minutes
+    after the first. ``alert_contacts`` maps a severity to UptimeRobot alert-contact ids
+    (strings of digits, leading zeros allowed). ``repeat_every`` re-notifies while a monitor
+    stays down (UptimeRobot ``recurrence``; paid plans); unset means notify once.
+    """
 
     enabled: bool = True
     api_url: HttpUrl = "https://api.uptimerobot.com/v3"
@@ -39,6 +70,7 @@ class UptimeRobotConfig(Strict):
         default_factory=dict
     )
     maintenance_windows: tuple[MaintenanceWindow, ...] = ()
+    repeat_every: Duration | None = None
 
     @field_validator("interval")
     @classmethod
@@ -46,3 +78,34 @@ class UptimeRobotConfig(Strict):
         if parse_duration(value) < 30:
             raise ValueError(f"{value!r} is below UptimeRobot's 30s minimum interval")
         return value
+
+    @field_validator("timeout")
+    @classmethod
+    def _max_timeout(cls, value: str) -> str:
+        if parse_duration(value) > 60:
+            raise ValueError(f"{value!r} is above UptimeRobot's 60s maximum timeout")
+        return value
+
+    @field_validator("repeat_every")
+    @classmethod
+    def _whole_minutes(cls, value: str | None) -> str | None:
+        if value is not None and parse_duration(value) % 60:
+            raise ValueError(f"{value!r} is not whole minutes; UptimeRobot repeats per minute")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_windows(self) -> UptimeRobotConfig:
+        names = [w.name for w in self.maintenance_windows]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"maintenance window names must be unique; {dupes} repeat")
+        return self
+
+    @property
+    def alert_threshold_minutes(self) -> int:
+        """Minutes down before contacts are notified (see ``consecutive_failures``)."""
+        return (self.consecutive_failures - 1) * parse_duration(self.interval) // 60
+
+    @property
+    def recurrence_minutes(self) -> int:
+        return parse_duration(self.repeat_every) // 60 if self.repeat_every else 0
