@@ -1,0 +1,41 @@
+"""The Pulumi program: every component that watches the stack's services.
+
+``infra/__main__.py`` calls :func:`run`; importing this module registers nothing, so the
+tests can import it and run it under the SDK's mocks.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from infra.components.grafana import GrafanaMonitoring
+from infra.components.routing import AlertRouting
+from infra.components.sentry import SentryAlerts
+from infra.components.uptimerobot import UptimeMonitors
+from infra.config import StackConfig, load_from_pulumi
+
+
+def run(cfg: StackConfig | None = None) -> None:
+    """Register everything for the current stack and export its outputs.
+
+    The config is loaded and validated first: a bad ``Pulumi.<stack>.yaml`` stops here, with
+    the path and the fix, before any resource is registered.
+    """
+    cfg = cfg or load_from_pulumi()
+    routing = AlertRouting("routing", cfg)
+    grafana = GrafanaMonitoring("grafana", cfg, pulumi.ResourceOptions(depends_on=[routing]))
+    pulumi.export("environment", cfg.environment)
+    pulumi.export("grafana_folder_uid", grafana.folder_uid)
+    pulumi.export("grafana_dashboard_urls", grafana.dashboard_urls)
+    pulumi.export("grafana_rule_groups", grafana.rule_group_names)
+    pulumi.export("grafana_contact_points", list(routing.contact_points))
+    if cfg.uptimerobot.enabled:
+        uptime = UptimeMonitors("uptime", cfg)
+        pulumi.export("uptimerobot_monitor_ids", uptime.monitor_ids)
+        pulumi.export("uptimerobot_dashboard_urls", uptime.dashboard_urls)
+    if cfg.sentry.enabled:
+        sentry = SentryAlerts("sentry", cfg)
+        pulumi.export("sentry_dsn", sentry.dsn)
+        pulumi.export("sentry_traces_sample_rate", sentry.traces_sample_rate)
+        pulumi.export("sentry_detector_ids", getattr(sentry, "detector_ids", {}))
+        pulumi.export("sentry_workflow_ids", getattr(sentry, "workflow_ids", {}))

@@ -1,0 +1,102 @@
+"""The whole Pulumi program under the SDK's mocks, for both real stacks: every component
+registers, names are unique, secrets stay secret, and bad config registers nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pulumi
+import pytest
+import yaml
+
+from infra.config import ConfigError
+from infra.config.loader import split_stack_file, stack_file
+from tests.conftest import ROOT
+from tests.pulumi_mocks import RecordingMocks
+
+SECRETS = {
+    "monitoring:pagerdutyIntegrationKey": "pd-key-DO-NOT-LEAK",
+    "monitoring:smtpPassword": "smtp-pass-DO-NOT-LEAK",
+    "monitoring:slackWebhookUrl": "https://hooks.example.invalid/DO-NOT-LEAK",
+    "monitoring:uptimerobotApiKey": "ur-key-DO-NOT-LEAK",
+    "monitoring:sentryAuthToken": "sentry-token-DO-NOT-LEAK",
+}
+
+
+def _stack_config(stack: str) -> dict[str, str]:
+    document = yaml.safe_load(stack_file(stack, ROOT).read_text(encoding="utf-8"))
+    settings, _ = split_stack_file(document)
+    config = {
+        f"monitoring:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in settings.items()
+    }
+    config["grafana:url"] = document["config"]["grafana:url"]
+    return {**config, **SECRETS}
+
+
+@pytest.fixture
+def mocks_for() -> Iterator[Any]:
+    def install(stack: str, config: dict[str, str]) -> RecordingMocks:
+        mocks = RecordingMocks()
+        pulumi.runtime.set_mocks(mocks, project="monitoring", stack=stack, preview=False)
+        pulumi.runtime.set_all_config(config, list(SECRETS))
+        return mocks
+
+    yield install
+    pulumi.runtime.set_all_config({})
+
+
+def _run() -> None:
+    from infra.program import run
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def program() -> pulumi.Output[Any]:
+        run()
+        return pulumi.Output.from_input(None)
+
+    program()
+
+
+def test_importing_the_program_registers_nothing(mocks_for: Any) -> None:
+    mocks = mocks_for("production", _stack_config("production"))
+    import infra.program  # noqa: F401
+
+    assert mocks.resources == []
+
+
+@pytest.mark.parametrize("stack", ["production", "staging"])
+def test_every_component_registers_for_the_stack(stack: str, mocks_for: Any) -> None:
+    mocks = mocks_for(stack, _stack_config(stack))
+    _run()
+    assert mocks.resources, "no resource was recorded: an apply never ran"
+    types = {r.type_ for r in mocks.resources}
+    for expected in (
+        "monitoring:grafana:AlertRouting",
+        "monitoring:grafana:Monitoring",
+        "grafana:oss/folder:Folder",
+        "grafana:oss/dashboard:Dashboard",
+        "grafana:alerting/ruleGroup:RuleGroup",
+        "grafana:alerting/contactPoint:ContactPoint",
+        "grafana:alerting/notificationPolicy:NotificationPolicy",
+        "monitoring:sentry:Alerts",
+    ):
+        assert expected in types, f"{expected} not registered; got {sorted(types)}"
+    assert any("uptimerobot" in t.lower() for t in types)
+    names = [(r.type_, r.name) for r in mocks.resources]
+    assert len(names) == len(set(names)), "resource names must be unique per type"
+    dashboards = [r for r in mocks.resources if r.type_ == "grafana:oss/dashboard:Dashboard"]
+    assert len(dashboards) == 4
+
+
+def test_bad_config_stops_before_any_resource(mocks_for: Any) -> None:
+    config = _stack_config("production")
+    services = json.loads(config["monitoring:services"])
+    services[0]["alerts"]["api_high_error_rate"]["threshold"] = "5%"
+    config["monitoring:services"] = json.dumps(services)
+    mocks = mocks_for("production", config)
+    with pytest.raises(ConfigError, match=r"api_high_error_rate\.threshold"):
+        from infra.program import run
+
+        run()
+    assert mocks.resources == []
