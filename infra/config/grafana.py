@@ -6,12 +6,14 @@ from typing import Annotated
 
 from pydantic import Field
 
-from infra.config.types import Duration, HttpUrl, SecretRef, Slug, Strict
+from infra.config.types import Duration, HttpUrl, Slug, Strict
 
 
 class GrafanaConfig(Strict):
+    """Where dashboards and Grafana-managed rules go. The token is the Grafana provider's own
+    secret config, ``grafana:auth`` (README, "Secrets"), not a key of this model."""
+
     url: HttpUrl
-    auth: SecretRef = SecretRef(secret="grafanaAuth")
     folder_title: Annotated[str, Field(min_length=1, max_length=100)]
     prometheus_datasource_uid: Annotated[str, Field(pattern=r"^[a-zA-Z0-9_-]{1,40}$")]
 

@@ -142,3 +142,22 @@ def test_the_rule_tests_follow_a_changed_threshold(production: StackConfig, tmp_
     changed = validate_stack(data, "x")
     result = _run_tests(changed, changed, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_stack_of_several_services_passes_its_rule_tests(
+    production: StackConfig, tmp_path: Path
+) -> None:
+    data = _data(production)
+    worker = json.loads(json.dumps(data["services"][0]))
+    worker.update(name="lead-worker", job="lead_worker", base_url="https://worker.agenzia.ai")
+    worker["alerts"]["api_high_error_rate"]["threshold"] = 0.05
+    data["services"].append(worker)
+    cfg = validate_stack(data, "x")
+    stack_dir = _render(cfg, "production", tmp_path)
+    assert sorted(p.name for p in (stack_dir / "tests").iterdir()) == [
+        "agenzia-ai-api.test.yml",
+        "lead-worker.test.yml",
+    ]
+    result = run_rule_tests(stack_dir)
+    assert result.ok, result.output
+    assert result.output.count("SUCCESS") == 2
