@@ -335,7 +335,9 @@ class SentryAlerts(pulumi.ComponentResource):
             self.workflows[wf.severity.value] = Workflow(
                 f"{name}-{wf.severity.value}", target, spec, child
             )
-        self.key = ProjectKey(f"{name}-dsn", target, cfg.sentry.dsn_key_name, child)
+        # The running app holds this DSN: `pulumi destroy` (or a rename) must not revoke it.
+        keep = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
+        self.key = ProjectKey(f"{name}-dsn", target, cfg.sentry.dsn_key_name, keep)
         self.dsn = pulumi.Output.secret(self.key.dsn)
         self.detector_ids = {k: d.id for k, d in self.detectors.items()}
         self.workflow_ids = {k: w.id for k, w in self.workflows.items()}
