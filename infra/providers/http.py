@@ -33,6 +33,8 @@ from urllib.parse import quote
 
 import httpx
 
+from infra.providers.engine_values import restore_integers
+
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 NON_IDEMPOTENT = frozenset({"POST"})
 # Failures that happen before the request left: retrying them cannot do anything twice.
@@ -196,6 +198,9 @@ def request(
     are spent. ``kwargs`` go to :meth:`httpx.Client.request`.
     """
     secrets = _auth_secrets(client, kwargs.get("headers"))
+    if "json" in kwargs:
+        # Every number came through the engine as a double; APIs want their integers back.
+        kwargs["json"] = restore_integers(kwargs["json"])
     what = f"{method.upper()} {httpx.URL(url).path or url}"
     attempts = max(1, policy.max_attempts)
     for attempt in range(1, attempts + 1):

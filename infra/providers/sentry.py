@@ -44,6 +44,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from infra.providers.engine_values import is_unknown
 from infra.providers.http import ApiError, RetryPolicy, bearer_client, redact, request
 
 TOKEN_ENV = "SENTRY_AUTH_TOKEN"
@@ -149,25 +150,37 @@ class SentryProvider(ResourceProvider):
     # --- Pulumi provider protocol ----------------------------------------------------
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        # During preview a value computed from a resource that does not exist yet is unknown
+        # (a workflow's spec waits for its detectors' ids): it is checked again at `up`.
         failures = [
             CheckFailure(key, f"{key} is required")
             for key in ("organization", "api_url")
-            if not isinstance(news.get(key), str) or not news.get(key)
+            if not is_unknown(news.get(key))
+            and (not isinstance(news.get(key), str) or not news.get(key))
         ]
         spec = news.get("spec")
+        if is_unknown(spec) and not isinstance(spec, Mapping):
+            return CheckResult(news, failures)
         if not isinstance(spec, Mapping):
             failures.append(CheckFailure("spec", "spec must be an object"))
         else:
             name = spec.get("name")
-            if not isinstance(name, str) or not 0 < len(name) <= self.name_limit:
+            if not is_unknown(name) and (
+                not isinstance(name, str) or not 0 < len(name) <= self.name_limit
+            ):
                 failures.append(
                     CheckFailure("spec", f"name must be 1-{self.name_limit} characters")
                 )
         return CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = [k for k in self.replace_keys if olds.get(k) != news.get(k)]
-        changed = self.comparable(olds.get("spec") or {}) != self.comparable(news["spec"])
+        replaces = [
+            k for k in self.replace_keys if is_unknown(news.get(k)) or olds.get(k) != news.get(k)
+        ]
+        spec = news.get("spec")
+        changed = is_unknown(spec) or self.comparable(olds.get("spec") or {}) != self.comparable(
+            spec or {}
+        )
         changes = [*replaces, *(["spec"] if changed else [])]
         return DiffResult(
             changes=bool(changes),
@@ -449,6 +462,9 @@ class WorkflowProvider(SentryProvider):
             "triggers": {
                 "logicType": triggers.get("logicType"),
                 "conditions": _conditions(triggers),
+                # Kept (always [] here) so that a refreshed workflow reads back in the shape
+                # of its spec and `preview --diff` shows no phantom change.
+                "actions": _actions(triggers.get("actions")),
             },
             "actionFilters": [
                 {

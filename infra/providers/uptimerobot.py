@@ -50,6 +50,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from infra.providers.engine_values import is_unknown
 from infra.providers.http import ApiError, RetryPolicy, bearer_client, redact, request, retry_delay
 
 API_KEY_ENV = "UPTIMEROBOT_API_KEY"
@@ -60,8 +61,6 @@ DEFAULT_KEY_NAME = "uptimerobotApiKey"
 DASHBOARD_URL = "https://dashboard.uptimerobot.com/monitors/{id}"
 PAGE_LIMIT = 200  # the most MonitorsController_list returns per page
 MAX_PAGES = 100
-# The engine passes unknown values (preview) as this sentinel string.
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 Sleep = Callable[[float], None]
 Props = dict[str, Any]
@@ -90,16 +89,6 @@ class _Connection:
 
     def client(self, policy: RetryPolicy) -> httpx.Client:
         return bearer_client(self.api_url, self.api_key, policy)
-
-
-def _unknown(value: Any) -> bool:
-    if value == UNKNOWN:
-        return True
-    if isinstance(value, Mapping):
-        return any(_unknown(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(_unknown(v) for v in value)
-    return False
 
 
 def _text(value: Any) -> str:
@@ -144,7 +133,7 @@ class _Provider(ResourceProvider):
         name = str(props.get("api_key_name") or DEFAULT_KEY_NAME)
         configured = self._stack_config.get(name) if self._stack_config is not None else None
         key = props.get("api_key") or configured or os.environ.get(API_KEY_ENV)
-        if not key or key == UNKNOWN:
+        if not key or is_unknown(key):
             raise UptimeRobotError(
                 f"no UptimeRobot API key: set it with `pulumi config set --secret {name} <key>` "
                 f"or export {API_KEY_ENV}"
@@ -226,7 +215,7 @@ class _Provider(ResourceProvider):
         self, fields: Sequence[str], replace_on: Sequence[str], olds: Props, news: Props
     ) -> DiffResult:
         changed = [
-            f for f in fields if _unknown(news.get(f)) or _norm(olds.get(f)) != _norm(news.get(f))
+            f for f in fields if is_unknown(news.get(f)) or _norm(olds.get(f)) != _norm(news.get(f))
         ]
         return DiffResult(
             changes=bool(changed),
@@ -290,7 +279,7 @@ def _check_monitor(news: Props) -> list[CheckFailure]:
 
     def known(prop: str) -> Any:
         value = news.get(prop)
-        return None if _unknown(value) else value
+        return None if is_unknown(value) else value
 
     name = known("friendly_name")
     if "friendly_name" not in news or (name is not None and not 0 < len(str(name)) <= 250):
@@ -328,7 +317,7 @@ def _check_monitor(news: Props) -> list[CheckFailure]:
             if not isinstance(value, int | float) or value < 0 or value % 1:
                 fail(f"alert_contacts[{index}].{key}", f"must be whole minutes >= 0 ({value!r})")
     for index, window in enumerate(known("maintenance_window_ids") or []):
-        if not _unknown(window) and not re.fullmatch(r"\d+", _id(window)):
+        if not is_unknown(window) and not re.fullmatch(r"\d+", _id(window)):
             fail(f"maintenance_window_ids[{index}]", f"must be a window id of digits ({window!r})")
     return failures
 
@@ -520,7 +509,7 @@ class MaintenanceWindowProvider(_Provider):
 
     def check(self, _olds: Props, news: Props) -> CheckResult:
         inputs = {"days": [], **{k: v for k, v in news.items() if v is not None}}
-        return CheckResult(inputs, [] if _unknown(inputs) else _check_window(inputs))
+        return CheckResult(inputs, [] if is_unknown(inputs) else _check_window(inputs))
 
     def diff(self, _id: str, olds: Props, news: Props) -> DiffResult:
         return self._diff(WINDOW_FIELDS, (), olds, {"days": [], **news})

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.contract.process import serve
 
 SERVER = Path(__file__).with_name("uptimerobot_server.py")
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,35 +20,10 @@ ALERT_CONTACTS = ("123456", "789", "4242")  # the test account's contact ids
 
 @contextmanager
 def contract_server(api_key: str = API_KEY) -> Iterator[str]:
-    """Run the server on 127.0.0.1 (a free port it picks); yield its base URL; always stop it
-    by its PID: terminate, wait, then kill."""
-    proc = subprocess.Popen(
-        [sys.executable, str(SERVER), "--api-key", api_key, "--port", "0",
-         "--alert-contacts", ",".join(ALERT_CONTACTS)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    try:
-        line: list[str] = []
-        reader = threading.Thread(
-            target=lambda: line.append(proc.stdout.readline() if proc.stdout else "")
-        )
-        reader.start()
-        reader.join(timeout=10)
-        if not line or not line[0].startswith("READY "):
-            raise RuntimeError(f"contract server did not start: {line!r}, exit {proc.poll()}")
-        yield f"http://127.0.0.1:{int(line[0].split()[1])}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        for stream in (proc.stdout, proc.stderr):
-            if stream:
-                stream.close()
+    """Run the server on 127.0.0.1 (a free port it picks); yield its base URL."""
+    contacts = ",".join(ALERT_CONTACTS)
+    with serve(SERVER, "--api-key", api_key, "--port", "0", "--alert-contacts", contacts) as url:
+        yield url
 
 
 def admin(server: str, path: str, body: Any = None) -> Any:

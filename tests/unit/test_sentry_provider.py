@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,10 +15,12 @@ import httpx
 import pytest
 from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
+from pulumi.output import Unknown
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from infra.components.sentry import DetectorPlan, detector_plans
 from infra.config import load_stack
+from infra.providers.engine_values import UNKNOWN
 from infra.providers.http import RetryPolicy
 from infra.providers.sentry import (
     API_URL_ENV,
@@ -34,9 +32,9 @@ from infra.providers.sentry import (
     WorkflowProvider,
 )
 from infra.providers.sentry_quota import error_quota_usage
+from tests.contract.sentry_process import contract_server
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVER = ROOT / "tests" / "contract" / "sentry_server.py"
 TOKEN = "sntrys_eyJpYXQiOjE3MDAwMDAwMDB9_c0ntr4ct-t0k3n-9f2a"
 ORG = PROJECT = "agenzia-ai"
 FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, timeout=5.0)
@@ -48,26 +46,8 @@ FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, timeout=5.0)
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     """Start the contract server on a free port; stop it by its PID, whatever happens."""
-    proc = subprocess.Popen(
-        [sys.executable, str(SERVER), "--token", TOKEN, "--org", ORG, "--project", PROJECT],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line: list[str] = []
-        reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()))  # type: ignore[union-attr]
-        reader.start()
-        reader.join(timeout=10)
-        if not line or not line[0].startswith("READY "):
-            raise RuntimeError(f"contract server did not start (got {line!r})")
-        yield f"http://127.0.0.1:{int(line[0].split()[1])}"
-    finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
+    with contract_server(token=TOKEN, org=ORG, project=PROJECT) as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)
@@ -243,6 +223,50 @@ def test_token_from_environment(monkeypatch: pytest.MonkeyPatch, plans: list[Det
 def test_invalid_spec_fails_check_without_a_call() -> None:
     result = provider(DetectorProvider).check({}, props({"name": ""}))
     assert [f.property for f in result.failures] == ["spec"]
+
+
+def _as_engine_sends(value: Any) -> Any:
+    """Every number as the engine hands it back after a state round trip: a double."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _as_engine_sends(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_engine_sends(v) for v in value]
+    return value
+
+
+def test_numbers_that_came_back_as_floats_are_sent_as_integers(
+    server: str, plans: list[DetectorPlan]
+) -> None:
+    p = provider(DetectorProvider)
+    spec = _as_engine_sends(error_rate(plans))
+    assert spec["dataSources"][0]["timeWindow"] == 300.0
+    created = p.create(props(spec))  # the contract server rejects a float timeWindow (400)
+    live = sentry(server, "GET", f"/organizations/{ORG}/detectors/{created.id}/").json()
+    window = live["dataSources"][0]["queryObj"]["snubaQuery"]["timeWindow"]
+    assert window == 300 and isinstance(window, int)
+    changed = json.loads(json.dumps(spec))
+    changed["conditionGroup"]["conditions"][0]["comparison"] = 0.002
+    p.update(created.id, created.outs, props(changed))  # PUT too
+    assert not p.diff(created.id, p.read(created.id, created.outs).outs, props(changed)).changes
+
+
+@pytest.mark.parametrize("unknown", [UNKNOWN, Unknown()], ids=["sentinel", "Unknown"])
+@pytest.mark.parametrize("cls", [DetectorProvider, WorkflowProvider, ProjectKeyProvider])
+def test_preview_unknowns_pass_check_and_diff_as_changes(
+    cls: type[SentryProvider], unknown: Any
+) -> None:
+    # A fresh stack's preview: the workflow spec waits for detector ids that do not exist yet.
+    p = provider(cls)
+    assert p.check({}, props(unknown)).failures == []
+    partly = props({"name": "wf", "detectorIds": [unknown]})
+    assert p.check({}, partly).failures == []
+    olds = props({"name": "wf", "detectorIds": ["1"]})
+    assert p.diff("1", olds, props(unknown)).changes
+    assert p.diff("1", olds, partly).changes
 
 
 # --------------------------------------------------------------------------- workflows and keys
