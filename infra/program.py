@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import pulumi
 
-from infra.components.grafana import GrafanaMonitoring
-from infra.components.routing import AlertRouting
 from infra.components.sentry import SentryAlerts
 from infra.components.uptimerobot import UptimeMonitors
 from infra.config import StackConfig, load_from_pulumi
@@ -22,13 +20,18 @@ def run(cfg: StackConfig | None = None) -> None:
     the path and the fix, before any resource is registered.
     """
     cfg = cfg or load_from_pulumi()
-    routing = AlertRouting("routing", cfg)
-    grafana = GrafanaMonitoring("grafana", cfg, pulumi.ResourceOptions(depends_on=[routing]))
     pulumi.export("environment", cfg.environment)
-    pulumi.export("grafana_folder_uid", grafana.folder_uid)
-    pulumi.export("grafana_dashboard_urls", grafana.dashboard_urls)
-    pulumi.export("grafana_rule_groups", grafana.rule_group_names)
-    pulumi.export("grafana_contact_points", list(routing.contact_points))
+    if cfg.grafana.enabled:
+        # Imported here: a stack without Grafana loads no Grafana SDK and needs no plugin.
+        from infra.components.grafana import GrafanaMonitoring
+        from infra.components.routing import AlertRouting
+
+        routing = AlertRouting("routing", cfg)
+        grafana = GrafanaMonitoring("grafana", cfg, pulumi.ResourceOptions(depends_on=[routing]))
+        pulumi.export("grafana_folder_uid", grafana.folder_uid)
+        pulumi.export("grafana_dashboard_urls", grafana.dashboard_urls)
+        pulumi.export("grafana_rule_groups", grafana.rule_group_names)
+        pulumi.export("grafana_contact_points", list(routing.contact_points))
     if cfg.uptimerobot.enabled:
         uptime = UptimeMonitors("uptime", cfg)
         pulumi.export("uptimerobot_monitor_ids", uptime.monitor_ids)

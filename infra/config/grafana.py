@@ -11,8 +11,14 @@ from infra.config.types import Duration, HttpUrl, Slug, Strict
 
 class GrafanaConfig(Strict):
     """Where dashboards and Grafana-managed rules go. The token is the Grafana provider's own
-    secret config, ``grafana:auth`` (README, "Secrets"), not a key of this model."""
+    secret config, ``grafana:auth`` (README, "Secrets"), not a key of this model.
 
+    ``enabled: false`` registers no Grafana resource and no Grafana provider: the stack then
+    deploys only UptimeRobot and Sentry, and the rendered rule files, ``alertmanager.yml`` and
+    dashboard JSON serve a self-hosted Prometheus, Alertmanager and Grafana. The other keys
+    stay required: the dashboards are rendered with the data source uid either way."""
+
+    enabled: bool = True
     url: HttpUrl
     folder_title: Annotated[str, Field(min_length=1, max_length=100)]
     prometheus_datasource_uid: Annotated[str, Field(pattern=r"^[a-zA-Z0-9_-]{1,40}$")]

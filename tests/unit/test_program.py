@@ -100,3 +100,17 @@ def test_bad_config_stops_before_any_resource(mocks_for: Any) -> None:
 
         run()
     assert mocks.resources == []
+
+
+@pytest.mark.parametrize("stack", ["production", "staging"])
+def test_grafana_disabled_registers_no_grafana_resource(stack: str, mocks_for: Any) -> None:
+    config = _stack_config(stack)
+    grafana = json.loads(config["monitoring:grafana"])
+    config["monitoring:grafana"] = json.dumps({**grafana, "enabled": False})
+    mocks = mocks_for(stack, config)
+    _run()
+    types = {r.type_ for r in mocks.resources}
+    assert "monitoring:sentry:Alerts" in types, f"the rest must still register; got {types}"
+    assert any("uptimerobot" in t.lower() for t in types)
+    grafana_types = sorted(t for t in types if "grafana" in t.lower())
+    assert grafana_types == [], f"grafana.enabled: false still registered {grafana_types}"
