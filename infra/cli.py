@@ -3,6 +3,7 @@
 monitoring render [--stack S]...          write alert_rules/<stack>/, dashboards/<stack>/
 monitoring render --check [--stack S]...  exit 1, naming the files, when they are stale
 monitoring validate [--stack S]...        promtool (and amtool) on the rendered files
+monitoring drift --stack S                live vendor state vs the stack (exit 1 on drift)
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from infra.config import ConfigError, StackConfig, list_stacks, load_stack, project_root
+from infra.drift.cli import register as register_drift
 from infra.local.cli import register as register_local
 from infra.render.artifacts import render_stack
 from infra.validate import validate_stack_files
@@ -133,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--stack", action="append", help="stack name (repeatable; default: all)")
     validate.set_defaults(func=cmd_validate)
 
+    register_drift(sub)
     register_local(sub)
     return parser
 
