@@ -26,7 +26,7 @@ from infra.config.routing import (
 )
 from infra.config.sentry import SentryNotifyTarget
 from infra.config.types import parse_duration
-from infra.providers.sentry import Detector, ProjectKey, SentryTarget, Workflow
+from infra.providers.sentry_resources import Detector, ProjectKey, SentryTarget, Workflow
 
 TYPE_TOKEN = "monitoring:sentry:Alerts"
 

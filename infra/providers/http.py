@@ -9,12 +9,15 @@ Why it looks the way it does:
   ``Retry-After`` (seconds or an HTTP date), else ``X-RateLimit-Reset`` (UptimeRobot) or
   ``X-Sentry-Rate-Limit-Reset`` (Sentry), both epoch seconds.
 - A retried POST can create twice (the first one may have been stored before the connection
-  dropped). So a POST whose connection broke or timed out after it was sent is not retried
-  here: it raises :class:`ApiError` with ``status=None`` at once, and the caller looks for the
-  object before posting again (see ``infra/providers/uptimerobot.py``). A POST answered with
-  429/5xx, or one that never reached the server, is retried like any other call.
+  dropped, or may be stored after the client gave up). So a POST whose connection broke or
+  timed out after it was sent is not retried here: it raises :class:`ApiError` with
+  ``status=None`` and ``sent=True`` at once, and the caller looks for the object instead of
+  posting again (``infra/providers/rest.py``). A POST answered with 429/5xx, or one that
+  never reached the server, is retried like any other call.
 - Errors carry the vendor's own message, and never the credentials: the ``Authorization``
-  value of the client and of the request is redacted from every message.
+  value of the client and of the request is redacted from every message, in every encoding
+  a server may echo it back in (:func:`redact`). Messages name the method and the path only,
+  never the query or the body.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import httpx
 
@@ -82,18 +85,38 @@ class ApiError(Exception):
         status: int | None,
         vendor_message: str,
         retry_after: float | None = None,
+        sent: bool = True,
     ) -> None:
         super().__init__(summary)
         self.status = status
         self.vendor_message = vendor_message
         self.retry_after = retry_after
+        self.sent = sent
+        """False only when the request provably never reached the server."""
+
+
+def secret_forms(secret: str) -> set[str]:
+    """Every spelling in which a server may echo ``secret`` back: as is, percent-encoded (all
+    reserved characters, or keeping ``/``; upper- or lower-case hex), form-encoded (space as
+    ``+``), JSON-escaped, HTML-escaped."""
+    forms = {
+        secret,
+        quote(secret, safe=""),
+        quote(secret),
+        quote_plus(secret),
+        quote_plus(secret, safe="/"),
+        json.dumps(secret)[1:-1],
+        html.escape(secret),
+    }
+    forms |= {re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), f) for f in forms}
+    return {f for f in forms if f}
 
 
 def redact(text: str, *secrets: str) -> str:
-    """``text`` with every secret (and its URL-encoded form) replaced by ``***``."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        for form in {secret, quote(secret, safe="")}:
-            text = text.replace(form, "***")
+    """``text`` with every secret, in every form of :func:`secret_forms`, replaced by ``***``."""
+    forms = {form for secret in secrets if secret for form in secret_forms(secret)}
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, "***")
     return text
 
 
@@ -215,6 +238,7 @@ def request(
                     f"{what}: no answer after {attempt} attempt(s) ({detail})",
                     status=None,
                     vendor_message=detail,
+                    sent=sent,
                 ) from None
         else:
             if response.status_code < 400:

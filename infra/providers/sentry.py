@@ -15,37 +15,39 @@ Why the code looks the way it does:
   the ``Authorization`` header only and is redacted from every error message.
 - ``read`` asks Sentry for the live object, so ``pulumi refresh`` and ``pulumi preview`` show
   drift; a 404 means the object is gone and Pulumi will recreate it.
-- ``create`` first looks for an object with the same name and adopts it, and also looks again
-  when a create request fails without a clear answer (connection reset, 5xx): Sentry may have
-  stored the object before the failure, and a second POST would duplicate it.
+- ``create`` never duplicates: it adopts an object with the same name, and a create whose
+  answer was lost is looked for, never posted again (``rest.RestProvider.create_once``). Every
+  reply is checked against a typed model of the fields read here before it is read.
+- Lists are cursor-paged through the ``Link`` header; only its ``cursor`` is followed.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote
 
 import httpx
-import pulumi
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
     CreateResult,
     DiffResult,
     ReadResult,
-    Resource,
-    ResourceProvider,
     UpdateResult,
 )
 
 from infra.providers.engine_values import is_unknown
-from infra.providers.http import ApiError, RetryPolicy, bearer_client, redact, request
+from infra.providers.rest import Connection, ProviderError, RestProvider, expect, parse
+from infra.providers.sentry_replies import (
+    DetectorReply,
+    KeyReply,
+    Listing,
+    NamedReply,
+    WorkflowReply,
+)
 
 TOKEN_ENV = "SENTRY_AUTH_TOKEN"
 API_URL_ENV = "SENTRY_API_URL"
@@ -54,37 +56,27 @@ API_URL_ENV = "SENTRY_API_URL"
 MAX_PAGES = 50
 """Sentry lists are cursor-paged (``Link`` header); stop following after this many pages."""
 
-Sleep = Callable[[float], None]
 Spec = dict[str, Any]
 
 
-class SentryProviderError(Exception):
+class SentryProviderError(ProviderError):
     """A Sentry call failed. The message names the operation and never holds the token."""
 
 
 # --------------------------------------------------------------------------- connection
 
 
-@dataclass(frozen=True)
-class _Connection:
-    api_url: str
-    token: str
-
-    def client(self, policy: RetryPolicy) -> httpx.Client:
-        return bearer_client(self.api_url, self.token, policy)
-
-
-def _connection(props: Mapping[str, Any]) -> _Connection:
+def _connection(props: Mapping[str, Any]) -> Connection:
     token = str(props.get("auth_token") or os.environ.get(TOKEN_ENV) or "")
-    if not token:
+    if not token or is_unknown(token):
         raise SentryProviderError(
             "no Sentry auth token: run `pulumi config set --secret sentryAuthToken <token>` "
             f"for this stack, or export {TOKEN_ENV}"
         )
     api_url = os.environ.get(API_URL_ENV) or str(props.get("api_url") or "")
     if not api_url.startswith(("http://", "https://")):
-        raise SentryProviderError(f"api_url must be an http(s) URL (got {api_url!r})")
-    return _Connection(api_url.rstrip("/"), token)
+        raise SentryProviderError(f"api_url must be an http(s) URL (got {api_url[:80]!r})")
+    return Connection(api_url.rstrip("/"), token)
 
 
 def _seg(value: object) -> str:
@@ -92,10 +84,12 @@ def _seg(value: object) -> str:
     return quote(str(value), safe="")
 
 
-_NEXT_RE = re.compile(r'<([^>]+)>;\s*rel="next";\s*results="true"')
+_NEXT_RE = re.compile(r'<[^>]*>;\s*rel="next";\s*results="true";\s*cursor="([^"]+)"')
 
 
-def _next_link(response: httpx.Response) -> str | None:
+def next_cursor(response: httpx.Response) -> str | None:
+    """The ``cursor`` of the ``rel="next"`` link when it has results. Only the cursor is used:
+    following the link itself would send the token to whatever host the link names."""
     match = _NEXT_RE.search(response.headers.get("Link", ""))
     return match.group(1) if match else None
 
@@ -103,18 +97,16 @@ def _next_link(response: httpx.Response) -> str | None:
 # --------------------------------------------------------------------------- base provider
 
 
-class SentryProvider(ResourceProvider):
+class SentryProvider(RestProvider):
     """CRUD shared by the Sentry resources; subclasses say where an object lives and how its
     desired spec compares with what Sentry returns."""
 
+    vendor = "Sentry"
+    error = SentryProviderError
     noun: ClassVar[str] = "object"
+    reply: ClassVar[type[NamedReply]] = NamedReply
     name_limit: ClassVar[int] = 200
     replace_keys: ClassVar[tuple[str, ...]] = ("api_url", "organization", "project")
-
-    def __init__(self, policy: RetryPolicy | None = None, sleep: Sleep = time.sleep) -> None:
-        super().__init__()
-        self.policy = policy or RetryPolicy()
-        self.sleep = sleep
 
     # --- hooks -----------------------------------------------------------------------
 
@@ -192,107 +184,69 @@ class SentryProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         conn = _connection(props)
         spec: Spec = props["spec"]
-        with (
-            self._errors(conn, f"creating {self.noun} {spec.get('name')!r}"),
-            conn.client(self.policy) as client,
-        ):
-            live = self._find(client, props, spec["name"]) or self._post_or_find(
-                client, props, spec
-            )
+        what = f"{self.noun} {str(spec.get('name'))[:80]!r}"
+        with self.errors(conn, f"creating {what}"), conn.client(self.policy) as client:
+
+            def find() -> dict[str, Any] | None:
+                return self._find(client, props, spec["name"])
+
+            body = self.create_body(spec)
+            live = self._live(self.create_once(client, self.create_path(props), body, find, what))
             if self.comparable(self.from_live(live)) != self.comparable(spec):
                 live = self._put(client, props, str(live["id"]), spec)
         return CreateResult(str(live["id"]), self._outputs(props, spec, live))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         conn = _connection(props)
-        with self._errors(conn, f"reading {self.noun} {id_}"), conn.client(self.policy) as client:
-            try:
-                response = self._call(client, "GET", self.item_path(props, id_))
-            except ApiError as exc:
-                if exc.status == 404:
-                    return ReadResult(None, {})  # gone: Pulumi drops it and recreates on up
-                raise
-        live = response.json()
-        return ReadResult(id_, self._outputs(props, self.from_live(live), live))
+        with self.errors(conn, f"reading {self.noun} {id_}"), conn.client(self.policy) as client:
+            reply = self.get_or_none(client, self.item_path(props, id_))
+            if reply is None:
+                return ReadResult(None, {})  # gone: Pulumi drops it and recreates on up
+            live = self._live(reply)
+            return ReadResult(id_, self._outputs(props, self.from_live(live), live))
 
     def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         conn = _connection(news)
         spec: Spec = news["spec"]
-        with self._errors(conn, f"updating {self.noun} {id_}"), conn.client(self.policy) as client:
+        with self.errors(conn, f"updating {self.noun} {id_}"), conn.client(self.policy) as client:
             live = self._put(client, news, id_, spec)
         return UpdateResult(self._outputs(news, spec, live))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         conn = _connection(props)
-        with self._errors(conn, f"deleting {self.noun} {id_}"), conn.client(self.policy) as client:
-            try:
-                self._call(client, "DELETE", self.item_path(props, id_))
-            except ApiError as exc:
-                if exc.status != 404:  # already gone is what delete wants
-                    raise
+        with self.errors(conn, f"deleting {self.noun} {id_}"), conn.client(self.policy) as client:
+            self.delete_path(client, self.item_path(props, id_))
 
     # --- helpers ---------------------------------------------------------------------
 
-    def _call(self, client: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        return request(client, method, url, policy=self.policy, sleep=self.sleep, **kwargs)
+    def _live(self, reply: Any) -> dict[str, Any]:
+        """A reply checked as this provider's object, as plain data."""
+        return expect(self.reply, reply, f"a Sentry {self.noun}").model_dump()
 
     def _find(
         self, client: httpx.Client, props: Mapping[str, Any], name: str
     ) -> dict[str, Any] | None:
         """The object named ``name``, if Sentry already has one (adoption, idempotent create)."""
-        url: str | None = self.collection_path(props)
-        params: dict[str, str] | None = self.list_params(props, name)
+        params: dict[str, str] = self.list_params(props, name)
+        path = self.collection_path(props)
         for _ in range(MAX_PAGES):
-            if url is None:
+            response = self.send(client, "GET", path, params=params)
+            items = expect(Listing, parse(response), f"a list of Sentry {self.noun}s").root
+            for item in items:
+                if item.get("name") == name:
+                    return self._live(item)
+            cursor = next_cursor(response)
+            if cursor is None:
                 break
-            response = self._call(client, "GET", url, params=params)
-            for item in response.json():
-                if isinstance(item, dict) and item.get("name") == name:
-                    return item
-            url, params = _next_link(response), None  # the next link carries the query
+            params = {**self.list_params(props, name), "cursor": cursor}
         return None
-
-    def _post_or_find(
-        self, client: httpx.Client, props: Mapping[str, Any], spec: Spec
-    ) -> dict[str, Any]:
-        try:
-            response = self._call(
-                client, "POST", self.create_path(props), json=self.create_body(spec)
-            )
-        except ApiError as exc:
-            if exc.status is not None and exc.status < 500 and exc.status != 429:
-                raise  # Sentry answered: the object was not created
-            return self._found_after_failure(client, props, spec, exc)
-        except httpx.TransportError as exc:
-            return self._found_after_failure(client, props, spec, exc)
-        result: dict[str, Any] = response.json()
-        return result
-
-    def _found_after_failure(
-        self, client: httpx.Client, props: Mapping[str, Any], spec: Spec, exc: Exception
-    ) -> dict[str, Any]:
-        # The create may have been stored before the connection broke: adopt it if so.
-        found = self._find(client, props, spec["name"])
-        if found is None:
-            raise exc
-        return found
 
     def _put(
         self, client: httpx.Client, props: Mapping[str, Any], id_: str, spec: Spec
     ) -> dict[str, Any]:
-        try:
-            response = self._call(
-                client, "PUT", self.item_path(props, id_), json=self.update_body(spec)
-            )
-        except ApiError as exc:
-            if exc.status == 404:
-                raise SentryProviderError(
-                    f"{self.noun} {id_} no longer exists in Sentry; run `pulumi refresh` so "
-                    "that the next `pulumi up` creates it again"
-                ) from None
-            raise
-        result: dict[str, Any] = response.json()
-        return result
+        path, what = self.item_path(props, id_), f"{self.noun} {id_}"
+        reply = self.change(client, "PUT", path, self.update_body(spec), what)
+        return self._live(reply)
 
     def _outputs(
         self, props: Mapping[str, Any], spec: Spec, live: Mapping[str, Any]
@@ -300,23 +254,6 @@ class SentryProvider(ResourceProvider):
         outs = {k: v for k, v in props.items() if k != "__provider"}
         outs.update(spec=spec, sentry_id=str(live.get("id", "")), **self.extra_outputs(live))
         return outs
-
-    @contextmanager
-    def _errors(self, conn: _Connection, doing: str) -> Iterator[None]:
-        """Turn client errors into one clear message, with the token redacted."""
-        try:
-            yield
-        except SentryProviderError:
-            raise
-        except ApiError as exc:
-            detail = redact(exc.vendor_message or str(exc), conn.token)
-            status = f"HTTP {exc.status}" if exc.status is not None else "no answer"
-            raise SentryProviderError(f"Sentry: {doing} failed ({status}): {detail}") from None
-        except httpx.HTTPError as exc:
-            detail = redact(str(exc), conn.token)
-            raise SentryProviderError(
-                f"Sentry: {doing} failed ({type(exc).__name__}): {detail}"
-            ) from None
 
 
 # --------------------------------------------------------------------------- detectors
@@ -333,6 +270,7 @@ class DetectorProvider(SentryProvider):
     """A metric monitor (``type: metric_issue``) of one project."""
 
     noun = "detector"
+    reply = DetectorReply
     name_limit = 200
 
     def collection_path(self, props: Mapping[str, Any]) -> str:
@@ -430,6 +368,7 @@ class WorkflowProvider(SentryProvider):
     """An alert (workflow): which detectors' issues notify which actions."""
 
     noun = "workflow"
+    reply = WorkflowReply
     name_limit = 256
     replace_keys = ("api_url", "organization")
 
@@ -488,6 +427,7 @@ class ProjectKeyProvider(SentryProvider):
     """A project client key; its public DSN is what the SDK's ``SENTRY_DSN`` needs."""
 
     noun = "project key"
+    reply = KeyReply
     name_limit = 64
 
     def collection_path(self, props: Mapping[str, Any]) -> str:
@@ -509,98 +449,3 @@ class ProjectKeyProvider(SentryProvider):
 
     def extra_outputs(self, live: Mapping[str, Any]) -> dict[str, Any]:
         return {"dsn": str((live.get("dsn") or {}).get("public") or "")}
-
-
-# --------------------------------------------------------------------------- resources
-
-
-@dataclass(frozen=True)
-class SentryTarget:
-    """Where the resources live; ``auth_token`` is a secret Output or ``None`` (then the
-    provider reads ``SENTRY_AUTH_TOKEN``)."""
-
-    api_url: str
-    organization: str
-    project: str
-    auth_token: pulumi.Input[str] | None
-
-
-def _props(target: SentryTarget, spec: pulumi.Input[Spec], **extra: Any) -> dict[str, Any]:
-    return {
-        "api_url": target.api_url,
-        "organization": target.organization,
-        "project": target.project,
-        "auth_token": target.auth_token,
-        "spec": spec,
-        "sentry_id": None,
-        **extra,
-    }
-
-
-def _secret_opts(
-    opts: pulumi.ResourceOptions | None, *secret_outputs: str
-) -> pulumi.ResourceOptions:
-    # Dynamic providers return plain values; without this the token (needed again by
-    # read/update/delete) and the DSN would sit in the state unencrypted.
-    mine = pulumi.ResourceOptions(additional_secret_outputs=["auth_token", *secret_outputs])
-    return pulumi.ResourceOptions.merge(opts, mine)
-
-
-class Detector(Resource, module="sentry", name="Detector"):
-    """A Sentry metric detector (monitor)."""
-
-    sentry_id: pulumi.Output[str]
-    spec: pulumi.Output[Spec]
-
-    def __init__(
-        self,
-        name: str,
-        target: SentryTarget,
-        spec: pulumi.Input[Spec],
-        opts: pulumi.ResourceOptions | None = None,
-        provider: DetectorProvider | None = None,
-    ) -> None:
-        super().__init__(
-            provider or DetectorProvider(), name, _props(target, spec), _secret_opts(opts)
-        )
-
-
-class Workflow(Resource, module="sentry", name="Workflow"):
-    """A Sentry alert (workflow) connecting detectors to notification actions."""
-
-    sentry_id: pulumi.Output[str]
-    spec: pulumi.Output[Spec]
-
-    def __init__(
-        self,
-        name: str,
-        target: SentryTarget,
-        spec: pulumi.Input[Spec],
-        opts: pulumi.ResourceOptions | None = None,
-        provider: WorkflowProvider | None = None,
-    ) -> None:
-        super().__init__(
-            provider or WorkflowProvider(), name, _props(target, spec), _secret_opts(opts)
-        )
-
-
-class ProjectKey(Resource, module="sentry", name="ProjectKey"):
-    """A Sentry project client key; ``dsn`` is a secret output."""
-
-    sentry_id: pulumi.Output[str]
-    dsn: pulumi.Output[str]
-
-    def __init__(
-        self,
-        name: str,
-        target: SentryTarget,
-        key_name: str,
-        opts: pulumi.ResourceOptions | None = None,
-        provider: ProjectKeyProvider | None = None,
-    ) -> None:
-        super().__init__(
-            provider or ProjectKeyProvider(),
-            name,
-            _props(target, {"name": key_name, "isActive": True}, dsn=None),
-            _secret_opts(opts, "dsn"),
-        )

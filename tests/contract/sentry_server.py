@@ -34,9 +34,10 @@ headers.
 
 Test-only admin endpoints (not Sentry):
 
-- ``POST /__faults`` ``{"method": "POST", "path": "/detectors/", "kind": "429"|"500"|"reset"|
-  "reset_after_commit", "times": 1}``: the next ``times`` matching requests fail that way
-  (``reset_after_commit`` stores the object, then drops the connection without answering);
+- ``POST /__faults`` ``{"method": "POST", "path": "/detectors/", "kind": ..., "times": 1}``:
+  the next ``times`` matching requests fail that way; the kinds (429 with or without
+  ``Retry-After``, 5xx, resets before and after storing, store-after-timeout, truncated, HTML
+  and schema-violating bodies) are in ``faults.py``, shared by every contract server;
 - ``POST /__usage`` ``{"accepted": 4200}``: accepted error events reported by stats_v2;
 - ``GET /__requests``: the requests seen (method, path, query), without headers;
 - ``POST /__reset``: forget everything.
@@ -60,6 +61,8 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from faults import Faults, Wire, answer  # run as a script: this folder is on sys.path
 
 PREFIX = "/api/0"
 PAGE_SIZE = 100
@@ -93,7 +96,7 @@ class State:
         self.detectors: dict[str, dict[str, Any]] = {}
         self.workflows: dict[str, dict[str, Any]] = {}
         self.keys: dict[str, dict[str, Any]] = {}
-        self.faults: list[dict[str, Any]] = []
+        self.faults = Faults()
         self.requests: list[dict[str, Any]] = []
         self.accepted_errors = 0
 
@@ -297,16 +300,50 @@ class Handler(BaseHTTPRequestHandler):
 
     # --- plumbing --------------------------------------------------------------------
 
-    def _send(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
-        data = b"" if body is None else json.dumps(body).encode()
+    def _send(
+        self, status: int, body: Any = None, headers: dict[str, str] | None = None, raw: str = ""
+    ) -> None:
+        data = raw.encode() if raw else b"" if body is None else json.dumps(body).encode()
         self.send_response(status)
-        if body is not None:
-            self.send_header("Content-Type", "application/json")
+        headers = dict(headers or {})
+        content_type = headers.pop("Content-Type", None) or (
+            "text/html" if raw else "application/json"
+        )
+        if data:
+            self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(data)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(data)
+
+    @staticmethod
+    def _error_body(status: int, message: str) -> dict[str, Any]:
+        if status == 429:
+            message = (
+                "You are attempting to use this endpoint too frequently. "
+                "Limit is 40 requests in 1 seconds"
+            )
+        return {"detail": "Internal Error" if status == 500 else message}
+
+    @staticmethod
+    def _rate_headers() -> dict[str, str]:
+        return {
+            "X-Sentry-Rate-Limit-Limit": "40",
+            "X-Sentry-Rate-Limit-Remaining": "0",
+            "X-Sentry-Rate-Limit-Reset": str(int(time.time()) + 1),
+            "X-Sentry-Rate-Limit-ConcurrentLimit": "25",
+            "X-Sentry-Rate-Limit-ConcurrentRemaining": "24",
+        }
+
+    def _wire(self) -> Wire:
+        return Wire(
+            send=lambda status, body, headers, raw: self._send(status, body, headers, raw),
+            drop=self._drop,
+            error_body=self._error_body,
+            rate_headers=self._rate_headers,
+        )
 
     def _drop(self) -> None:
         # A reset: close without answering, so the client sees the connection break.
@@ -324,37 +361,6 @@ class Handler(BaseHTTPRequestHandler):
         except json.JSONDecodeError:
             raise ApiFailure(400, "Malformed request body.") from None
 
-    def _fault(self, method: str, path: str) -> str | None:
-        state = self.server.state
-        with state.lock:
-            for fault in state.faults:
-                if (
-                    fault["times"] > 0
-                    and fault["method"] in {method, "*"}
-                    and (fault["path"] in path)
-                ):
-                    fault["times"] -= 1
-                    return str(fault["kind"])
-        return None
-
-    def _rate_limited(self) -> None:
-        reset = int(time.time()) + 1
-        self._send(
-            429,
-            {
-                "detail": "You are attempting to use this endpoint too frequently. "
-                "Limit is 40 requests in 1 seconds"
-            },
-            {
-                "Retry-After": "1",
-                "X-Sentry-Rate-Limit-Limit": "40",
-                "X-Sentry-Rate-Limit-Remaining": "0",
-                "X-Sentry-Rate-Limit-Reset": str(reset),
-                "X-Sentry-Rate-Limit-ConcurrentLimit": "25",
-                "X-Sentry-Rate-Limit-ConcurrentRemaining": "24",
-            },
-        )
-
     def _handle(self, method: str) -> None:
         url = urlsplit(self.path)
         query = parse_qs(url.query)
@@ -365,36 +371,26 @@ class Handler(BaseHTTPRequestHandler):
             return
         with state.lock:
             state.requests.append({"method": method, "path": url.path, "query": query})
-        fault = self._fault(method, url.path)
-        if fault == "429":
-            self._rate_limited()
-            return
-        if fault == "500":
-            self._send(500, {"detail": "Internal Error"})
-            return
-        if fault == "reset":
-            self._drop()
-            return
+        fault = state.faults.take(method, url.path)
         if self.headers.get("Authorization") != f"Bearer {self.server.token}":
             self._send(401, {"detail": "Invalid token"})
             return
-        try:
-            with state.lock:
-                status, result, headers = self._route(method, url.path, query, body)
-        except ApiFailure as exc:
-            self._send(exc.status, {"detail": exc.detail})
-            return
-        if fault == "reset_after_commit":
-            self._drop()
-            return
-        self._send(status, result, headers)
+
+        def work() -> tuple[int, Any, dict[str, str]]:
+            try:
+                with state.lock:
+                    return self._route(method, url.path, query, body)
+            except ApiFailure as exc:
+                return exc.status, {"detail": exc.detail}, {}
+
+        answer(fault, self._wire(), work)
 
     def _admin(self, method: str, path: str, body: Any) -> None:
         state = self.server.state
         with state.lock:
             if method == "POST" and path == "/__faults":
-                state.faults.append({"method": "*", "times": 1, **body})
-                self._send(200, {"faults": state.faults})
+                state.faults.add(body)
+                self._send(200, {"faults": state.faults.items})
             elif method == "POST" and path == "/__usage":
                 state.accepted_errors = int(body["accepted"])
                 self._send(200, {"accepted": state.accepted_errors})

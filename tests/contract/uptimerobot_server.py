@@ -35,9 +35,7 @@ Test-only admin endpoints (not UptimeRobot):
 
 - ``POST /__faults`` ``{"method": "POST", "path": "/monitors", "kind": ..., "times": 1}`` queues
   a fault for the next ``times`` matching requests (``method`` ``*`` matches any; ``path`` is a
-  prefix). Kinds: ``429`` (``retry_after`` seconds, default 1), ``429_html``, ``500``,
-  ``delay`` (does the work, answers ``seconds`` later), ``reset`` (drops the connection unanswered),
-  ``reset_after_commit`` (does the work, stores the monitor, then drops the connection).
+  part of the path); the kinds and what they do are in ``faults.py``, shared by every server.
 - ``POST /__config`` ``{"page_size": 2, "string_ids": true, "escape_html": false}``.
 - ``GET /__monitors``: stored monitors as stored (not escaped); ``GET /__requests``: requests
   seen (method, path, query; never headers); ``POST /__reset``: forget everything.
@@ -62,6 +60,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from faults import Faults, Wire, answer  # run as a script: this folder is on sys.path
+
 RATE_LIMIT = 10  # FREE plan: 10 requests a minute
 MAX_PAGE = 200
 DEFAULT_PAGE = 50
@@ -76,10 +76,6 @@ class ApiFailure(Exception):
         super().__init__(str(message))
         self.status = status
         self.message = message
-
-
-class Reset(Exception):
-    """Drop the connection without an answer."""
 
 
 def _now() -> str:
@@ -99,7 +95,7 @@ class State:
         self.next_id = 800_100_000
         self.monitors: dict[int, dict[str, Any]] = {}
         self.windows: dict[int, dict[str, Any]] = {}
-        self.faults: list[dict[str, Any]] = []
+        self.faults = Faults()
         self.requests: list[dict[str, Any]] = []
         self.page_size_cap = MAX_PAGE
         self.string_ids = False
@@ -309,7 +305,10 @@ class Handler(BaseHTTPRequestHandler):
     ) -> None:
         data = raw.encode() if raw else b"" if body is None else json.dumps(body).encode()
         self.send_response(status)
-        content_type = "text/html; charset=utf-8" if raw else "application/json; charset=utf-8"
+        headers = dict(headers or {})
+        content_type = headers.pop("Content-Type", None) or (
+            "text/html; charset=utf-8" if raw else "application/json; charset=utf-8"
+        )
         if data:
             self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
@@ -330,8 +329,19 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     def _error(self, status: int, message: str | list[str]) -> None:
-        body = {"statusCode": status, "message": message, "error": REASONS.get(status, "Error")}
-        self._send(status, body)
+        self._send(status, self._error_body(status, message))
+
+    @staticmethod
+    def _error_body(status: int, message: str | list[str]) -> dict[str, Any]:
+        return {"statusCode": status, "message": message, "error": REASONS.get(status, "Error")}
+
+    def _wire(self) -> Wire:
+        return Wire(
+            send=lambda status, body, headers, raw: self._send(status, body, headers, raw),
+            drop=self._drop,
+            error_body=self._error_body,
+            rate_headers=lambda: {"X-RateLimit-Remaining": "0"},
+        )
 
     def _drop(self) -> None:
         # SO_LINGER 0: close with a TCP reset, as a crashing proxy would.
@@ -348,18 +358,6 @@ class Handler(BaseHTTPRequestHandler):
             return json.loads(raw)
         except json.JSONDecodeError as exc:
             raise ApiFailure(400, f"Unexpected token in JSON at position {exc.pos}") from None
-
-    def _fault(self, method: str, path: str) -> dict[str, Any] | None:
-        with self.state.lock:
-            for fault in self.state.faults:
-                if (
-                    fault["times"] > 0
-                    and fault.get("method", "*") in {method, "*"}
-                    and path.startswith(fault.get("path", "/"))
-                ):
-                    fault["times"] -= 1
-                    return dict(fault)
-        return None
 
     def do_GET(self) -> None:
         self._handle("GET")
@@ -386,31 +384,15 @@ class Handler(BaseHTTPRequestHandler):
                 self.state.requests.append({"method": method, "path": path, "query": query})
             if self.headers.get("Authorization") != f"Bearer {self.state.api_key}":
                 raise ApiFailure(401, "Unauthorized")
-            fault = self._fault(method, path)
-            kind = fault["kind"] if fault else None
-            if kind == "reset":
-                raise Reset
-            if kind == "429" and fault:
-                retry = str(fault.get("retry_after", 1))
-                body429 = {"statusCode": 429, "message": "Too Many Requests"}
-                self._send(429, body429, {"Retry-After": retry})
-                return
-            if kind == "429_html" and fault:
-                page = "<html><body><h1>429 Too Many Requests</h1><p>Slow down.</p></body></html>"
-                self._send(429, headers={"Retry-After": str(fault.get("retry_after", 1))}, raw=page)
-                return
-            if kind == "500":
-                raise ApiFailure(500, "Internal server error")
-            status, answer = self._route(method, path, query, body)
-            if kind == "reset_after_commit":
-                raise Reset
-            if kind == "delay" and fault:
-                # Slow to answer, not slow to work: the change is stored before the wait, as
-                # when a proxy holds the answer of a request the API already handled.
-                time.sleep(float(fault.get("seconds", 1)))
-            self._send(status, answer)
-        except Reset:
-            self._drop()
+
+            def work() -> tuple[int, Any, dict[str, str]]:
+                try:
+                    status, reply = self._route(method, path, query, body)
+                except ApiFailure as failure:
+                    return failure.status, self._error_body(failure.status, failure.message), {}
+                return status, reply, {}
+
+            answer(self.state.faults.take(method, path), self._wire(), work)
         except ApiFailure as failure:
             self._error(failure.status, failure.message)
 
@@ -418,8 +400,7 @@ class Handler(BaseHTTPRequestHandler):
         state = self.state
         with state.lock:
             if method == "POST" and path == "/__faults":
-                for fault in body if isinstance(body, list) else [body]:
-                    state.faults.append({"times": 1, "method": "*", **fault})
+                state.faults.add(body)
                 self._send(204)
             elif method == "POST" and path == "/__config":
                 state.page_size_cap = int(body.get("page_size", state.page_size_cap))

@@ -4,10 +4,13 @@ Calls go over real HTTP to the UptimeRobot contract server; sleeping is injected
 
 from __future__ import annotations
 
+import html
+import json
 import socket
 import time
 from collections.abc import Iterator
 from email.utils import formatdate
+from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
@@ -143,6 +146,29 @@ def test_html_error_pages_become_plain_text(server: str, client: httpx.Client) -
 def test_redact_hides_plain_and_url_encoded_secrets() -> None:
     assert redact("key a/b+c and a%2Fb%2Bc", "a/b+c") == "key *** and ***"
     assert redact("nothing to hide", "") == "nothing to hide"
+
+
+SECRET = 'k3y/with+plus =and&"quote\\'
+
+
+@pytest.mark.parametrize(
+    "echoed",
+    [
+        SECRET,
+        quote(SECRET, safe=""),  # every reserved character encoded
+        quote(SECRET),  # "/" kept, as many servers echo a path
+        quote(SECRET, safe="").lower(),  # lower-case hex
+        quote_plus(SECRET),  # form encoding: space as "+"
+        quote_plus(SECRET, safe="/"),
+        json.dumps(SECRET)[1:-1],  # inside a JSON string
+        html.escape(SECRET),  # inside an HTML page
+    ],
+    ids=["plain", "percent-all", "percent-keep-slash", "percent-lower", "form", "form-keep-slash",
+         "json", "html"],
+)  # fmt: skip
+def test_redact_hides_every_encoding_a_server_may_echo(echoed: str) -> None:
+    text = redact(f"invalid key: {echoed}!", SECRET)
+    assert text == "invalid key: ***!", text
 
 
 def test_a_post_cut_off_after_sending_is_left_to_the_caller(
