@@ -4,32 +4,27 @@ monitoring local up [--stack local] [--scenario NAME]
 monitoring local status
 monitoring local scenario NAME [--reset] [--wait]
 monitoring local demo [--scenario api-down] [--keep]
-monitoring local down
+monitoring local down [--force]
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
 from infra.config import load_stack, project_root
-from infra.local import procs
+from infra.local import procs, state
 from infra.local.demo import describe_timing, play, report, run_demo
 from infra.local.display import format_status
 from infra.local.files import render_stack_files
-from infra.local.observe import snapshot
 from infra.local.scenarios import SCENARIOS, scenario
-from infra.local.stack import (
-    LocalStack,
-    MissingTool,
-    read_stack_name,
-    read_state,
-    stop_recorded,
-)
+from infra.local.stack import LocalStack, MissingTool
+from infra.local.state import Health, StateFileError
 from infra.local.waiting import DeliveryTimeout, expected_deliveries
 
 STATE_DIR_NAME = ".local-stack"
@@ -46,23 +41,26 @@ def _stack(name: str, args: argparse.Namespace) -> LocalStack:
     return LocalStack(state_dir(args), cfg, render_stack_files(cfg, name), stack=name)
 
 
-def _running_stack(args: argparse.Namespace) -> LocalStack | None:
-    name = read_stack_name(state_dir(args))
-    records = read_state(state_dir(args))
-    if name is None or not records or not all(procs.is_running(r) for r in records.values()):
-        return None
-    return _stack(name, args)
-
-
-def _not_running() -> int:
-    print("no local stack is running; start one with `monitoring local up`", file=sys.stderr)
+def _fail(args: argparse.Namespace, message: str) -> int:
+    print(f"monitoring local {args.local_command}: {message}", file=sys.stderr)
     return 1
+
+
+def _running_stack(args: argparse.Namespace) -> LocalStack | str:
+    """The recorded stack if all of it runs, else the one line that says why not."""
+    recorded = state.load(state_dir(args))
+    if recorded is None:
+        return f"{state.not_running(state_dir(args))}; start one with: monitoring local up"
+    verdict = state.assess(state_dir(args), recorded)
+    if verdict.health is not Health.RUNNING:
+        return verdict.message
+    return _stack(recorded.stack, args)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
     stack = _stack(args.stack, args)
     print(f"starting the local stack '{args.stack}' ({describe_timing(stack.cfg)})")
-    stack.up(args.scenario)
+    stack.up(args.scenario, report=print)
     for name, record in stack.records.items():
         print(f"  {name:<13} {record.url:<24} pid {record.pid}")
     print(f"state and logs in {stack.state_dir}")
@@ -74,36 +72,78 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    stopped = stop_recorded(state_dir(args))
-    if not stopped:
-        print("no local stack recorded in .local-stack/state.json; nothing to stop")
+    where = state_dir(args)
+    if args.force:
+        return _force_down(where)
+    recorded = state.load(where)
+    if recorded is None:
+        print(f"{state.not_running(where)}; nothing to stop")
         return 0
-    for record in stopped:
-        print(f"stopped {record.name:<13} pid {record.pid}")
+    verdict = state.assess(where, recorded)
+    if verdict.health is Health.STARTING:  # stopping under its feet would race its next spawn
+        return _fail(args, verdict.message)
+    for stopped in state.stop_all(recorded.processes):
+        print(stopped)
+    state.remove(where)
+    return 0
+
+
+def _force_down(where: Path) -> int:
+    """Stop whatever an unreadable or half-written state file still identifies; delete it."""
+    if not state.state_path(where).exists():
+        print(f"{state.not_running(where)}; nothing to stop")
+        return 0
+    recorded, unverified = state.salvage(where)
+    owner = recorded.owner if recorded is not None else None
+    # An `up` still at work stops what it started when terminated; let it, then sweep what
+    # the file lists by then.
+    if owner is not None and procs.stop(owner.as_record()):
+        print(f"stopped `monitoring local up` pid {owner.pid}")
+        if not state.state_path(where).exists():
+            return 0
+        recorded, unverified = state.salvage(where)
+    for stopped in state.stop_all(recorded.processes if recorded else {}):
+        print(stopped)
+    if unverified:
+        print(
+            f"not signalled (no start time to verify them by): pids {', '.join(unverified)}; "
+            "check them with: ps -o pid,args -p " + ",".join(unverified)
+        )
+    state.remove(where)
+    print(f"removed {state.state_path(where)}")
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    records = read_state(state_dir(args))
-    if not records:
-        return _not_running()
-    running = {n: procs.is_running(r) for n, r in records.items()}
-    urls = {n: r.url for n, r in records.items()}
-    snap = snapshot(urls["prometheus"], urls["alertmanager"], urls["sink"])
+    where = state_dir(args)
+    recorded = state.load(where)
+    if recorded is None:
+        return _fail(args, f"{state.not_running(where)}; start one with: monitoring local up")
+    verdict = state.assess(where, recorded)
+    if verdict.health in (Health.STARTING, Health.INTERRUPTED):
+        return _fail(args, verdict.message)
+    stack = _stack(recorded.stack, args)
     try:
-        current = httpx.Client(trust_env=False, timeout=2).get(f"{urls['exporter']}/scenario")
+        current = httpx.Client(trust_env=False, timeout=2).get(f"{stack.url('exporter')}/scenario")
         scenario_name = str(current.json()["scenario"])
     except (httpx.HTTPError, ValueError, KeyError):
         scenario_name = "unknown (exporter unreachable)"
-    print(format_status(records, running, snap, scenario_name))
-    return 0 if all(running.values()) else 1
+    print(format_status(stack.records, stack.running(), stack.snapshot(), scenario_name))
+    problems = [verdict.message] if verdict.health is Health.BROKEN else []
+    if procs.is_running(stack.records["prometheus"]):
+        rules = stack.rule_group_problem()
+        if rules is not None:
+            problems.append(f"{rules}; run: monitoring local down, then monitoring local up")
+    for problem in problems:
+        _fail(args, problem)
+    return 1 if problems else 0
 
 
 def cmd_scenario(args: argparse.Namespace) -> int:
     sc = scenario(args.name)
     stack = _running_stack(args)
-    if stack is None:
-        return _not_running()
+    if isinstance(stack, str):
+        return _fail(args, stack)
     if args.wait:
         try:
             t0, snap = play(stack, sc, timeout=args.timeout, out=sys.stdout)
@@ -144,14 +184,24 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _run(handler: Handler) -> Handler:
-    """Turn expected failures (a missing tool, a port taken, a bad scenario) into one line."""
+    """Turn expected failures (a missing tool, a port taken, a bad scenario, an unreadable
+    state file, an interruption) into one line and an exit code."""
 
     def wrapped(args: argparse.Namespace) -> int:
         try:
-            return handler(args)
-        except (MissingTool, procs.StartError, RuntimeError, ValueError) as exc:
+            with procs.signals_raise():
+                return handler(args)
+        except StateFileError as exc:
             print(f"monitoring local {args.local_command}: {exc}", file=sys.stderr)
-            return 1
+            return 2
+        except (MissingTool, procs.StartError, RuntimeError, ValueError) as exc:
+            return _fail(args, str(exc))
+        except httpx.HTTPError as exc:
+            return _fail(args, f"{exc}; see: monitoring local status")
+        except (KeyboardInterrupt, procs.Terminated) as exc:
+            signum = exc.signum if isinstance(exc, procs.Terminated) else signal.SIGINT
+            _fail(args, f"interrupted by {signal.Signals(signum).name}")
+            return 128 + signum
 
     return wrapped
 
@@ -178,6 +228,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     up.set_defaults(func=_run(cmd_up))
 
     down = sub.add_parser("down", help="stop exactly the processes `up` started (by PID)")
+    down.add_argument(
+        "--force",
+        action="store_true",
+        help="also when state.json is unreadable or an `up` is still starting: stop every "
+        "process it still identifies, then delete it",
+    )
     down.set_defaults(func=_run(cmd_down))
 
     status = sub.add_parser("status", help="targets, alerts, and who got which notification")
@@ -206,14 +262,3 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     demo.add_argument("--timeout", type=float, default=120.0)
     demo.set_defaults(func=_run(cmd_demo))
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m infra.local.cli local …``: the same as ``monitoring local …``."""
-    from infra.cli import main as monitoring_main
-
-    return monitoring_main(argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -18,6 +18,8 @@ from infra.local.files import StackFiles
 from infra.local.observe import Snapshot
 from infra.local.scenarios import WATCHDOG, Scenario
 from infra.local.stack import LocalStack
+from infra.local.state import Health, assess
+from infra.local.state import load as load_state
 from infra.local.waiting import Delivery, expected_deliveries, wait_for
 
 
@@ -92,7 +94,8 @@ def run_demo(
     out: TextIO = sys.stdout,
 ) -> int:
     stack = LocalStack(state_dir, cfg, files, stack=stack_name)
-    reused = bool(stack.records) and all(stack.running().values())
+    recorded = load_state(state_dir)
+    reused = recorded is not None and assess(state_dir, recorded).health is Health.RUNNING
     started = time.time()
     out.write(
         f"local stack '{stack_name}' (Pulumi.{stack_name}.yaml): real Prometheus and "
@@ -103,7 +106,7 @@ def run_demo(
         out.write("  using the stack that `monitoring local up` started; it stays running\n")
     else:
         out.write("starting prometheus, alertmanager, exporter, sink ...\n")
-        stack.up("normal")
+        stack.up("normal", report=lambda line: print(f"  {line}", file=out))
     try:
         for name in ("prometheus", "alertmanager", "exporter", "sink"):
             out.write(f"  {name:<13} {stack.url(name)}  (pid {stack.records[name].pid})\n")
@@ -135,6 +138,6 @@ def run_demo(
             stopped = stack.down()
             out.write(
                 "stopped the stack (pids "
-                + ", ".join(str(r.pid) for r in stopped)
+                + ", ".join(str(s.record.pid) for s in stopped)
                 + "); run with --keep to leave it running\n"
             )

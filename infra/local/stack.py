@@ -2,35 +2,43 @@
 
 Layout of the state directory (``.local-stack/`` for the CLI, a temp dir for tests)::
 
-    state.json            pids, process start times, ports, argv, log paths
-    prometheus.yml        rules/*.rules.yml   alertmanager.yml
+    state.json            pids, process start times, ports, argv, log paths (see state.py)
+    prometheus.yml        rules/*.rules.yml (staged in rules.pending/ first)   alertmanager.yml
     prometheus-data/      alertmanager-data/  (wiped by a reset)
     logs/<name>.log       notifications.jsonl (everything the sink received)
+
+``up`` is all or nothing. It refuses a running stack, clears one that an earlier ``up`` left
+half-started or that has a dead process, claims ``state.json``, records each process as it
+is spawned, and marks the file complete only when Prometheus has loaded every rendered rule
+group. Any error or interruption in between (Ctrl-C; SIGTERM or SIGHUP inside
+:func:`procs.signals_raise`) stops what it started and removes the file.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
-import yaml
 
 from infra.config import StackConfig
-from infra.local import procs
+from infra.local import procs, state
 from infra.local.files import StackFiles, exporter_buckets, prometheus_yml
-from infra.local.observe import Snapshot, delete, post_json, read_targets, snapshot
+from infra.local.observe import Snapshot, delete, post_json, snapshot
 from infra.local.procs import ProcessRecord
+from infra.local.prometheus import (
+    activate_rules,
+    loaded_rule_groups,
+    rule_group_mismatch,
+    rule_group_names,
+    stage_rules,
+    wait_first_scrape,
+)
 from infra.local.scenarios import scenario as lookup_scenario
-
-COMPONENTS = ("sink", "exporter", "alertmanager", "prometheus")
-"""Start order: each one's consumers start after it. Stop order is the reverse."""
+from infra.local.state import StackBusy, Stopped
 
 SETUP_HINT = (
     "run ./scripts/setup: it installs the Debian packages prometheus and "
@@ -41,45 +49,6 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 class MissingTool(RuntimeError):
     pass
-
-
-def count_groups(rule_texts: Iterable[str]) -> int:
-    return sum(len((yaml.safe_load(t) or {}).get("groups") or ()) for t in rule_texts)
-
-
-def wait_first_scrape(prometheus: str, timeout: float = 20.0) -> None:
-    """Wait until every target was scraped once and the Alertmanager is known."""
-    deadline = time.monotonic() + timeout
-    with httpx.Client(trust_env=False, timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            errors: list[str] = []
-            targets = read_targets(client, prometheus, errors)
-            # The Alertmanager list comes through the same throttled discovery: without it
-            # the first alerts would wait for the next discovery round.
-            alertmanagers = client.get(f"{prometheus}/api/v1/alertmanagers").json()
-            if (
-                targets
-                and all(t.health != "unknown" for t in targets)
-                and alertmanagers["data"]["activeAlertmanagers"]
-            ):
-                return
-            time.sleep(0.2)
-    raise procs.StartError(f"prometheus at {prometheus} did not scrape within {timeout:.0f}s")
-
-
-def reload_rules(prometheus: str, expected_groups: int, timeout: float = 10.0) -> None:
-    """Ask Prometheus to re-read its config and rule files; fail with its error message."""
-    with httpx.Client(trust_env=False, timeout=timeout) as client:
-        response = client.post(f"{prometheus}/-/reload")
-        if response.status_code != 200:
-            raise procs.StartError(f"prometheus refused the rule files: {response.text.strip()}")
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            groups = client.get(f"{prometheus}/api/v1/rules").json()["data"]["groups"]
-            if len(groups) >= expected_groups:
-                return
-            time.sleep(0.1)
-    raise procs.StartError(f"prometheus did not load {expected_groups} rule groups")
 
 
 @dataclass(frozen=True)
@@ -103,35 +72,8 @@ def find_tools() -> Tools:
     return Tools(prometheus, alertmanager)
 
 
-def _state(state_dir: Path) -> dict[str, Any]:
-    try:
-        data: dict[str, Any] = json.loads((state_dir / "state.json").read_text())
-    except FileNotFoundError:
-        return {"processes": {}}
-    return data
-
-
-def read_state(state_dir: Path) -> dict[str, ProcessRecord]:
-    """Records of a stack started earlier (empty when there is none)."""
-    return {n: ProcessRecord.from_json(r) for n, r in _state(state_dir)["processes"].items()}
-
-
-def read_stack_name(state_dir: Path) -> str | None:
-    """The stack (``Pulumi.<stack>.yaml``) the recorded processes were started for."""
-    name = _state(state_dir).get("stack")
-    return str(name) if name else None
-
-
-def stop_recorded(state_dir: Path) -> list[ProcessRecord]:
-    """Stop every process ``state.json`` records, newest consumer first; forget them."""
-    records = read_state(state_dir)
-    stopped = []
-    for name in reversed(COMPONENTS):
-        if name in records:
-            procs.stop(records[name])
-            stopped.append(records[name])
-    (state_dir / "state.json").unlink(missing_ok=True)
-    return stopped
+def _quiet(_line: str) -> None:
+    pass
 
 
 class LocalStack:
@@ -151,7 +93,10 @@ class LocalStack:
         self.cfg = cfg
         self.files = files
         self.tie_to_parent = tie_to_parent
-        self.records: dict[str, ProcessRecord] = read_state(self.state_dir)
+        recorded = state.load(self.state_dir)
+        self.records: dict[str, ProcessRecord] = dict(recorded.processes) if recorded else {}
+        self.complete = recorded.complete if recorded else False
+        self.owner: state.Owner | None = None
         self.history: list[ProcessRecord] = []
         """Every process this object started, restarts included (tests check all are gone)."""
 
@@ -166,37 +111,72 @@ class LocalStack:
     def snapshot(self) -> Snapshot:
         return snapshot(self.url("prometheus"), self.url("alertmanager"), self.url("sink"))
 
+    @property
+    def rule_groups(self) -> list[str]:
+        """The rule groups Prometheus must load: those in the rendered rule files."""
+        return rule_group_names(self.files.rule_files.values())
+
+    def rule_group_problem(self) -> str | None:
+        """None when Prometheus has loaded exactly :attr:`rule_groups`, else what differs."""
+        url = self.url("prometheus")
+        try:
+            with httpx.Client(trust_env=False, timeout=3.0) as client:
+                loaded = loaded_rule_groups(client, url)
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            return f"cannot read the rule groups of prometheus at {url}: {exc}"
+        return rule_group_mismatch(self.rule_groups, loaded)
+
     # ------------------------------------------------------------------ lifecycle
 
-    def up(self, scenario: str = "normal") -> None:
-        """Start all four processes on free ports; on any failure stop what did start."""
+    def up(self, scenario: str = "normal", report: Callable[[str], None] = _quiet) -> None:
+        """Start all four processes on free ports, or none (see the module docstring).
+        ``report`` gets a line for each leftover process it stops first."""
         lookup_scenario(scenario)
         tools = find_tools()
-        if any(self.running().values()):
-            raise RuntimeError(
-                f"a local stack is already running (state in {self.state_dir}); "
-                "stop it with `monitoring local down`"
-            )
-        self.records = {}
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        self._clear_leftovers(report)
+        self.records, self.complete, self.owner = {}, False, state.Owner.me()
+        if not state.claim(self.state_dir, self._state()):
+            # another `up` claimed the directory between our check and our claim
+            claimed = state.load(self.state_dir)
+            raise StackBusy(
+                state.assess(self.state_dir, claimed).message
+                if claimed
+                else f"{state.state_path(self.state_dir)} changed while starting; try again"
+            )
         try:
             self._start_sink()
             self._start_exporter(scenario)
             self._start_alertmanager(tools, port=None, fresh=True)
             self._start_prometheus(tools, port=None, fresh=True)
+            self.complete, self.owner = True, None
+            self._save()
         except BaseException:
-            self.down()
+            with procs.deferred_signals():  # a second Ctrl-C must not cut the cleanup short
+                stopped = self.down()
+            report(
+                "stopped what this `up` had started: "
+                + (", ".join(f"{s.record.name} pid {s.record.pid}" for s in stopped) or "nothing")
+            )
             raise
 
-    def down(self) -> list[ProcessRecord]:
-        """Stop every process this stack started, by PID."""
-        stopped = []
-        for name in reversed(COMPONENTS):
-            record = self.records.pop(name, None)
-            if record is not None:
-                procs.stop(record)
-                stopped.append(record)
-        (self.state_dir / "state.json").unlink(missing_ok=True)
+    def _clear_leftovers(self, report: Callable[[str], None]) -> None:
+        recorded = state.load(self.state_dir)
+        if recorded is None:
+            return
+        verdict = state.assess(self.state_dir, recorded)
+        if verdict.health in (state.Health.RUNNING, state.Health.STARTING):
+            raise StackBusy(verdict.message)
+        report(f"{verdict.problem}; stopping what is left of it first")
+        for stopped in state.stop_all(recorded.processes):
+            report(f"  {stopped}")
+        state.remove(self.state_dir)
+
+    def down(self) -> list[Stopped]:
+        """Stop every process this stack started, by PID, and forget them."""
+        stopped = state.stop_all(self.records)
+        self.records = {}
+        state.remove(self.state_dir)
         return stopped
 
     def stop_component(self, name: str) -> None:
@@ -241,17 +221,14 @@ class LocalStack:
     def _log(self, name: str) -> Path:
         return self.state_dir / "logs" / f"{name}.log"
 
+    def _state(self) -> state.State:
+        return state.State(self.stack, self.complete, self.owner, dict(self.records))
+
     def _save(self) -> None:
-        data = {
-            "stack": self.stack,
-            "processes": {n: r.to_json() for n, r in self.records.items()},
-        }
-        path = self.state_dir / "state.json"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=2))
-        tmp.replace(path)  # atomic: `down` in another terminal never reads half a file
+        state.save(self.state_dir, self._state())
 
     def _started(self, record: ProcessRecord) -> None:
+        # Called by procs.start right after the spawn, before it waits for readiness.
         self.records[record.name] = record
         self.history.append(record)
         self._save()
@@ -261,17 +238,16 @@ class LocalStack:
 
     def _start_sink(self) -> None:
         jsonl = self.state_dir / "notifications.jsonl"
-        self._started(
-            procs.start_on_free_port(
-                "sink",
-                lambda port: (
-                    self._python("infra.local.sink", "--port", str(port), "--log-file", str(jsonl)),
-                    f"http://127.0.0.1:{port}/-/ready",
-                ),
-                self._log("sink"),
-                cwd=PACKAGE_ROOT,
-                tie_to_parent=self.tie_to_parent,
-            )
+        procs.start_on_free_port(
+            "sink",
+            lambda port: (
+                self._python("infra.local.sink", "--port", str(port), "--log-file", str(jsonl)),
+                f"http://127.0.0.1:{port}/-/ready",
+            ),
+            self._log("sink"),
+            cwd=PACKAGE_ROOT,
+            tie_to_parent=self.tie_to_parent,
+            on_spawn=self._started,
         )
 
     def _start_exporter(self, scenario: str) -> None:
@@ -288,14 +264,13 @@ class LocalStack:
             )  # fmt: skip
             return argv, f"http://127.0.0.1:{port}/-/ready"
 
-        self._started(
-            procs.start_on_free_port(
-                "exporter",
-                build,
-                self._log("exporter"),
-                cwd=PACKAGE_ROOT,
-                tie_to_parent=self.tie_to_parent,
-            )
+        procs.start_on_free_port(
+            "exporter",
+            build,
+            self._log("exporter"),
+            cwd=PACKAGE_ROOT,
+            tie_to_parent=self.tie_to_parent,
+            on_spawn=self._started,
         )
 
     def _fresh_dir(self, name: str, fresh: bool) -> Path:
@@ -324,10 +299,9 @@ class LocalStack:
         self._start_binary("alertmanager", build, port)
 
     def _start_prometheus(self, tools: Tools, port: int | None, fresh: bool) -> None:
-        # Rules are loaded only after the first scrape. Prometheus applies its first target
-        # set up to 5s after start; with `for` compressed to 3s, `absent(up)` would otherwise
-        # fire ApiHealthCheckDown on every start (production's 5m `for` hides that gap).
-        rules = self._fresh_dir("rules", fresh=True)
+        # Every file is written before Prometheus starts; the rules are staged and take
+        # effect after the first scrape (why: see infra.local.prometheus).
+        stage_rules(self.state_dir, self.files.rule_files)
         config = self.state_dir / "prometheus.yml"
         config.write_text(
             prometheus_yml(
@@ -353,9 +327,7 @@ class LocalStack:
         self._start_binary("prometheus", build, port)
         url = self.url("prometheus")
         wait_first_scrape(url)
-        for filename, text in self.files.rule_files.items():
-            (rules / filename).write_text(text)
-        reload_rules(url, expected_groups=count_groups(self.files.rule_files.values()))
+        activate_rules(self.state_dir, url, self.rule_groups)
 
     def _start_binary(
         self,
@@ -365,8 +337,17 @@ class LocalStack:
     ) -> None:
         log = self._log(name)
         if port is None:
-            record = procs.start_on_free_port(name, build, log, tie_to_parent=self.tie_to_parent)
+            procs.start_on_free_port(
+                name, build, log, tie_to_parent=self.tie_to_parent, on_spawn=self._started
+            )
         else:
             argv, ready = build(port)
-            record = procs.start(name, argv, port, log, ready, tie_to_parent=self.tie_to_parent)
-        self._started(record)
+            procs.start(
+                name,
+                argv,
+                port,
+                log,
+                ready,
+                tie_to_parent=self.tie_to_parent,
+                on_spawn=self._started,
+            )

@@ -4,36 +4,21 @@ others, so ``down`` must find and stop the processes by the PIDs in ``state.json
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from infra.local import procs
-from infra.local.stack import MissingTool, find_tools, read_state
+from infra.local.stack import MissingTool, find_tools
+from tests.e2e.harness import local, one_line, recorded
 
 pytestmark = pytest.mark.e2e
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def local(state: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    # `python -m infra.local.cli` registers the same subcommands `monitoring local` does.
-    return subprocess.run(
-        [sys.executable, "-m", "infra.local.cli", "local", "--state-dir", str(state), *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def test_up_scenario_status_down_from_separate_processes(tmp_path: Path) -> None:
     state = tmp_path / "state"
     up = local(state, "up")
-    records = read_state(state)
+    records = recorded(state)
     try:
         assert up.returncode == 0, up.stderr
         assert set(records) == {"sink", "exporter", "alertmanager", "prometheus"}
@@ -54,23 +39,28 @@ def test_up_scenario_status_down_from_separate_processes(tmp_path: Path) -> None
     assert down.returncode == 0, down.stderr
     assert not any(procs.is_running(r) for r in records.values())
     assert not (state / "state.json").exists()
-    assert local(state, "down").stdout.startswith("no local stack recorded")
+    assert local(state, "down").stdout.startswith("no local stack is running")
 
 
 def test_up_twice_refuses_and_keeps_the_first(tmp_path: Path) -> None:
     state = tmp_path / "state"
     state.mkdir()
-    # A recorded process that is alive (this test) must not be replaced or stopped.
+    # Recorded processes that are alive (this test) must not be replaced or stopped.
     stat = Path("/proc/self/stat").read_text()
-    me = procs.ProcessRecord(
-        "sink", int(stat.split()[0]), int(stat[stat.rindex(")") + 2 :].split()[19]), 1, ("x",), "x"
-    )
+    pid, ticks = int(stat.split()[0]), int(stat[stat.rindex(")") + 2 :].split()[19])
+    processes = {
+        name: procs.ProcessRecord(name, pid, ticks, 1, ("x",), "x").to_json()
+        for name in ("sink", "exporter", "alertmanager", "prometheus")
+    }
     (state / "state.json").write_text(
-        json.dumps({"stack": "local", "processes": {"sink": me.to_json()}})
+        json.dumps({"stack": "local", "complete": True, "owner": None, "processes": processes})
     )
     result = local(state, "up")
     assert result.returncode == 1
-    assert "already running" in result.stderr
+    assert one_line(result.stderr) == (
+        f"monitoring local up: a local stack is already running (pids in {state}/state.json); "
+        "stop it with: monitoring local down"
+    )
     (state / "state.json").unlink()  # never `down` here: it would signal this very process
 
 
