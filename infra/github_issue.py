@@ -32,42 +32,37 @@ import re
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import httpx
 
-from infra.providers.http import ApiError, RetryPolicy, redact, request
+from infra.github_api import (
+    BODY_LIMIT,
+    DEFAULT_API_URL,
+    POLICY,
+    REPO,
+    GitHub,
+    GitHubError,
+    client_for,
+    cut_lines,
+    environment,
+    explain,
+    run_url,
+)
+from infra.providers.http import ApiError, RetryPolicy, redact
 
-DEFAULT_API_URL = "https://api.github.com"
-API_VERSION = "2022-11-28"
+__all__ = ["BODY_LIMIT", "issue_body", "marker", "run", "run_url", "sync"]
+
 DEFAULT_LABEL = "monitoring-drift"
-BODY_LIMIT = 65_536
-"""GitHub's maximum issue body, in characters."""
-POLICY = RetryPolicy(max_attempts=4, base_delay=1.0, max_delay=90.0, timeout=30.0)
-RATE_LIMIT_WAIT = 60.0
-"""GitHub's advice when a rate-limited answer says neither when nor how long to wait."""
-MAX_PAGES = 50  # 5,000 open issues with the label: more means something else is wrong
 EXIT_OK, EXIT_ERROR = 0, 2
 PROG = "python -m infra.github_issue"
 
 _STACK = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
-_REPO = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}")
-_TOKEN = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces: anything else breaks headers
 _FOOTER = "\n\n<sub>Report from workflow run "
 
 
-class SyncError(Exception):
-    """A failure told to the user as one line (exit 2)."""
-
-
-@dataclass(frozen=True)
-class Issue:
-    """An open issue as far as the sync cares: its number and body."""
-
-    number: int
-    body: str
+SyncError = GitHubError
 
 
 # --------------------------------------------------------------------------- the body
@@ -88,15 +83,6 @@ def issue_title(stack: str) -> str:
     return f"Drift on stack {stack}: live resources differ from the config"
 
 
-def run_url(environ: Mapping[str, str]) -> str | None:
-    """The URL of the current Actions run, when GitHub Actions set the variables for it."""
-    parts = [environ.get(k, "").strip() for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY")]
-    run_id = environ.get("GITHUB_RUN_ID", "").strip()
-    if not all(parts) or not run_id:
-        return None
-    return f"{parts[0].rstrip('/')}/{parts[1]}/actions/runs/{run_id}"
-
-
 def _truncation_notice(shown_lines: int, total_lines: int, total_chars: int) -> str:
     return (
         f"\n> [!WARNING]\n> This report was cut to fit GitHub's limit of {BODY_LIMIT:,} characters"
@@ -104,26 +90,6 @@ def _truncation_notice(shown_lines: int, total_lines: int, total_chars: int) -> 
         f" ({total_chars:,} characters). The whole report is in the log of the workflow run"
         " that wrote this.\n"
     )
-
-
-def _cut(report: str, budget: int) -> tuple[str, int]:
-    """The longest run of whole lines of ``report`` within ``budget`` characters (a first line
-    longer than that is cut inside), and how many lines that is; an open fence is closed."""
-    kept: list[str] = []
-    size = 0
-    for line in report.splitlines(keepends=True):
-        if size + len(line) > budget:
-            break
-        kept.append(line)
-        size += len(line)
-    if not kept:
-        kept = [report[:budget]]
-    text = "".join(kept)
-    if not text.endswith("\n"):
-        text += "\n"
-    if sum(1 for line in kept if line.lstrip().startswith("```")) % 2:
-        text += "```\n"  # else the notice would render inside the code block
-    return text, len(kept)
 
 
 def issue_body(stack: str, report: str, url: str | None) -> str:
@@ -141,7 +107,7 @@ def issue_body(stack: str, report: str, url: str | None) -> str:
     lines = report.count("\n")
     notice_room = len(_truncation_notice(lines, lines, len(report)))
     budget = BODY_LIMIT - len(head) - len(footer) - notice_room - len("```\n")
-    shown, count = _cut(report, budget)
+    shown, count = cut_lines(report, budget)
     return head + shown + _truncation_notice(count, lines, len(report)) + footer
 
 
@@ -157,117 +123,6 @@ def closing_comment(stack: str, url: str | None) -> str:
 
 
 # --------------------------------------------------------------------------- the API
-
-
-class GitHub:
-    """The five issue calls the sync makes, over one httpx client (GitHub REST, 2022-11-28)."""
-
-    def __init__(
-        self,
-        client: httpx.Client,
-        repo: str,
-        *,
-        policy: RetryPolicy = POLICY,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.client = client
-        self.repo = repo
-        self.policy = policy
-        self.sleep = sleep
-
-    def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        attempts = max(1, self.policy.max_attempts)
-        for attempt in range(1, attempts + 1):
-            try:
-                return request(
-                    self.client, method, url, policy=self.policy, sleep=self.sleep, **kwargs
-                )
-            except ApiError as exc:
-                if not rate_limited(exc) or attempt == attempts:
-                    raise
-                wait = RATE_LIMIT_WAIT if exc.retry_after is None else exc.retry_after
-                self.sleep(min(self.policy.max_delay, wait))
-        raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
-
-    def open_issues(self, label: str) -> list[Issue]:
-        """Every open issue (not pull request) with ``label``, oldest first, across pages."""
-        url: str | None = f"/repos/{self.repo}/issues"
-        params: dict[str, str] | None = {"state": "open", "labels": label, "per_page": "100"}
-        issues: list[Issue] = []
-        for _ in range(MAX_PAGES):
-            if url is None:
-                return sorted(issues, key=lambda i: i.number)
-            response = self._call("GET", url, params=params)
-            items = _json(response)
-            if not isinstance(items, list):
-                raise SyncError(f"GET {response.url.path}: expected a JSON list of issues")
-            issues += [_issue(item) for item in items if "pull_request" not in item]
-            url, params = self._next_page(response), None  # the next link carries the query
-        raise SyncError(f"more than {MAX_PAGES} pages of open issues labelled {label!r}")
-
-    def _next_page(self, response: httpx.Response) -> str | None:
-        link = response.links.get("next", {}).get("url")
-        if not link:
-            return None
-        here, there = self.client.base_url, httpx.URL(link)
-        if (there.scheme, there.host, there.port) != (here.scheme, here.host, here.port):
-            # The client sends the token with every call: never to another host.
-            raise SyncError(f"GitHub's next-page link points to another host ({there.host})")
-        return link
-
-    def create(self, title: str, body: str, label: str) -> tuple[int, bool]:
-        """The new issue's number, and whether GitHub kept the label (it silently drops the
-        labels of a token that may not set them)."""
-        data = {"title": title, "body": body, "labels": [label]}
-        answer = _json(self._call("POST", f"/repos/{self.repo}/issues", json=data))
-        labels = answer.get("labels") if isinstance(answer, dict) else None
-        names = {str(x.get("name", "")).lower() for x in labels or [] if isinstance(x, dict)}
-        return _issue(answer).number, label.lower() in names
-
-    def update_body(self, number: int, body: str) -> None:
-        self._call("PATCH", f"/repos/{self.repo}/issues/{number}", json={"body": body})
-
-    def close(self, number: int) -> None:
-        data = {"state": "closed", "state_reason": "completed"}
-        self._call("PATCH", f"/repos/{self.repo}/issues/{number}", json=data)
-
-    def comment(self, number: int, body: str) -> None:
-        self._call("POST", f"/repos/{self.repo}/issues/{number}/comments", json={"body": body})
-
-
-def rate_limited(exc: ApiError) -> bool:
-    """A 403 that is GitHub's rate limit (retry later), not a missing permission."""
-    return exc.status == 403 and (
-        exc.retry_after is not None or "rate limit" in exc.vendor_message.lower()
-    )
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        raise SyncError(f"{response.request.method} {response.url.path}: not JSON") from None
-
-
-def _issue(item: Any) -> Issue:
-    if not isinstance(item, dict) or not isinstance(item.get("number"), int):
-        raise SyncError("GitHub answered with an issue that has no number")
-    body = item.get("body")
-    return Issue(item["number"], body if isinstance(body, str) else "")
-
-
-def client_for(api_url: str, token: str, policy: RetryPolicy = POLICY) -> httpx.Client:
-    """An httpx client with the headers GitHub's REST docs ask for."""
-    return httpx.Client(
-        base_url=api_url.rstrip("/") + "/",
-        headers={
-            "Accept": "application/vnd.github+json",
-            "Authorization": f"Bearer {token}",
-            "X-GitHub-Api-Version": API_VERSION,
-            "User-Agent": "agenzia-monitoring-drift",
-        },
-        timeout=policy.timeout,
-    )
 
 
 # --------------------------------------------------------------------------- the sync
@@ -350,24 +205,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def _checked_inputs(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[str, str, str]:
     """``(api_url, token, report)``, or a :class:`SyncError` naming the input and the fix."""
-    if not _REPO.fullmatch(args.repo):
+    if not REPO.fullmatch(args.repo):
         raise SyncError(f"--repo must be OWNER/NAME (got {args.repo!r})")
     if not _STACK.fullmatch(args.stack):
         raise SyncError(f"--stack must be a stack name like production (got {args.stack!r})")
     if not args.label or "," in args.label or len(args.label) > 50:
         raise SyncError(f"--label must be one label name, without commas (got {args.label!r})")
-    token = environ.get("GITHUB_TOKEN", "").strip()
-    if not token:
-        raise SyncError("GITHUB_TOKEN is not set: pass the workflow's token in the step's env")
-    if not _TOKEN.fullmatch(token):
-        raise SyncError("GITHUB_TOKEN holds spaces or non-ASCII characters: it is not a token")
-    api_url = environ.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL
-    try:
-        parsed = httpx.URL(api_url) if re.match(r"https?://[^/\s]", api_url) else None
-    except httpx.InvalidURL:
-        parsed = None
-    if parsed is None or parsed.userinfo:
-        raise SyncError("GITHUB_API_URL must be an http(s) URL without credentials")
+    api_url, token = environment(environ)
     try:
         report = args.report.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -376,24 +220,6 @@ def _checked_inputs(args: argparse.Namespace, environ: Mapping[str, str]) -> tup
     if args.status == "drift" and not report.strip():
         raise SyncError(f"--report {args.report} is empty: a drift issue needs the report")
     return api_url, token, report
-
-
-def explain(exc: ApiError, repo: str) -> str:
-    """One line for a failed call: what failed, GitHub's words, and the likely fix."""
-    hints = {
-        401: "check that GITHUB_TOKEN is valid and not expired",
-        404: f"check --repo: {repo} does not exist or the token cannot see it",
-        410: f"issues are disabled on {repo}",
-        422: "GitHub refused the request as invalid",
-    }
-    hint = hints.get(exc.status or 0, "")
-    if exc.status == 403:
-        hint = (
-            "still rate limited after retries; try again later"
-            if rate_limited(exc)
-            else f"the token needs the issues: write permission on {repo}"
-        )
-    return " ".join(f"{exc}{'; ' + hint if hint else ''}".split())
 
 
 def run(

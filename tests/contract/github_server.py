@@ -11,9 +11,14 @@ GET   /repos/{owner}/{repo}/issues                     Issues > Issues > List re
 POST  /repos/{owner}/{repo}/issues                     Issues > Issues > Create an issue
 PATCH /repos/{owner}/{repo}/issues/{issue_number}      Issues > Issues > Update an issue
 POST  /repos/{owner}/{repo}/issues/{n}/comments        Issues > Comments > Create an issue comment
+GET   /repos/{owner}/{repo}/issues/{n}/comments        Issues > Comments > List issue comments
+PATCH /repos/{owner}/{repo}/issues/comments/{id}       Issues > Comments > Update an issue comment
 =====================================================  =======================================
 
-Behaviour shared by all four, from the docs page named:
+Pull requests are issues here, as in GitHub's REST API: their comments are issue comments
+(the "Pull requests" note of "List issue comments"), listed oldest first, paged like issues.
+
+Behaviour shared by all of them, from the docs page named:
 
 - "Authenticating to the REST API": ``Authorization: Bearer T`` (or ``token T``); a wrong token
   is 401 ``{"message": "Bad credentials", "documentation_url": ..., "status": "401"}``, no
@@ -406,12 +411,17 @@ class Handler(BaseHTTPRequestHandler):
                 item = self._store(repo, new)
                 answer = _issue_answer(repo, item)
                 return 201, answer, {"Location": answer["url"]}
+            if len(parts) == 6 and parts[4] == "comments" and method == "PATCH":
+                return 200, self._edit_comment(repo, parts[5], body), {}
             number = int(parts[4]) if len(parts) >= 5 and parts[4].isdigit() else -1
             item = repo["issues"].get(number)
             if item is None:
                 raise ApiFailure(404, "Not Found")
             if len(parts) == 5 and method == "PATCH":
                 return 200, _issue_answer(repo, self._update(repo, item, body)), {}
+            if len(parts) == 6 and parts[5] == "comments" and method == "GET":
+                page, links = self._page(item["comments"], query, path)
+                return 200, page, {"Link": links} if links else {}
             if len(parts) == 6 and parts[5] == "comments" and method == "POST":
                 comment = self._comment(repo, item, body)
                 return 201, comment, {"Location": comment["url"]}
@@ -556,6 +566,32 @@ class Handler(BaseHTTPRequestHandler):
         item["state"] = new_state
         item["updated_at"] = now
         return item
+
+    def _page(
+        self, items: list[dict[str, Any]], query: dict[str, str], path: str
+    ) -> tuple[list[dict[str, Any]], str]:
+        per_page = min(MAX_PAGE, max(1, int(query.get("per_page", DEFAULT_PAGE))))
+        per_page = min(per_page, self.state.max_per_page)
+        page = max(1, int(query.get("page", 1)))
+        last = max(1, -(-len(items) // per_page))
+        host = self.headers.get("Host", "127.0.0.1")
+        rels = []
+        if page < last:
+            params = urlencode({**query, "page": str(page + 1)})
+            rels.append(f'<http://{host}{path}?{params}>; rel="next"')
+        return items[(page - 1) * per_page : page * per_page], ", ".join(rels)
+
+    def _edit_comment(self, repo: dict[str, Any], comment_id: str, body: Any) -> dict[str, Any]:
+        for item in repo["issues"].values():
+            for comment in item["comments"]:
+                if str(comment["id"]) == comment_id:
+                    if not isinstance(body, dict) or not body.get("body"):
+                        raise _invalid("body", "missing_field")
+                    self._check_text(body, "body")
+                    comment["body"] = body["body"]
+                    comment["updated_at"] = _now()
+                    return dict(comment)
+        raise ApiFailure(404, "Not Found")
 
     def _comment(self, repo: dict[str, Any], item: dict[str, Any], body: Any) -> dict[str, Any]:
         if not isinstance(body, dict):
