@@ -100,10 +100,29 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from infra.validate import (
+        PROMTOOL3_HINT,
+        PromtoolMissing,
+        debian_promtool,
+        in_ci,
+        prometheus3_promtool,
+    )
+
     root = project_root()
     stacks = _stacks(args.stack, root)
     configs = _load_all(stacks, root)
     failed = False
+    # The rules must hold under Prometheus 2 (Debian's promtool) and 3 (Grafana Cloud's engine).
+    promtools = [debian_promtool()]
+    try:
+        promtools.append(prometheus3_promtool(root))
+    except PromtoolMissing as exc:
+        if in_ci() or exc.explicit:
+            why = "CI is set" if in_ci() else "PROMTOOL3 is set"
+            print(f"FAIL {exc}; required because {why}: {PROMTOOL3_HINT}")
+            failed = True
+        else:
+            print(f"skip {exc}; skipping the Prometheus 3 checks ({PROMTOOL3_HINT})")
     for stack, cfg in configs.items():
         rendered = render_stack(cfg, stack)
         stale = stale_files(rendered, root, [stack])
@@ -111,7 +130,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"[{stack}] FAIL stale files (run `monitoring render`): {', '.join(stale)}")
             failed = True
             continue
-        for check in validate_stack_files(cfg, stack, root):
+        for check in validate_stack_files(cfg, stack, root, promtools):
             status = "ok  " if check.ok else "FAIL"
             print(f"[{stack}] {status} {check.name}")
             if not check.ok:
