@@ -1,16 +1,20 @@
 """UptimeMonitors: the ``/health`` and ``/ready`` UptimeRobot monitors of every service.
 
 Thin on purpose: it maps ``cfg.uptimerobot`` onto the dynamic resources of
-``infra/providers/uptimerobot.py``, which hold all the I/O.
+``infra/providers/uptimerobot.py``, which hold all the I/O. The config → properties mapping is
+pure (:func:`monitor_plans`, :func:`window_plans`), so ``provisioned/<stack>.json`` is written
+from the same code; :class:`UptimeMonitors` only registers it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from dataclasses import dataclass
 
 import pulumi
 
-from infra.config import ServiceConfig, StackConfig
+from infra.config import StackConfig
 from infra.config.loader import NAMESPACE
 from infra.config.types import parse_duration
 from infra.config.uptimerobot import UptimeCheck, UptimeRobotConfig
@@ -55,6 +59,72 @@ def contacts_for(ur: UptimeRobotConfig, check: UptimeCheck) -> list[AlertContact
     ]
 
 
+@dataclass(frozen=True)
+class WindowPlan:
+    """A maintenance window: ``key`` names its resource (``<component>-window-<key>``)."""
+
+    key: str
+    args: MaintenanceWindowArgs
+
+
+@dataclass(frozen=True)
+class MonitorPlan:
+    """A monitor: ``key`` is ``<service>-<kind>`` (``health``/``ready``). ``args`` carry no
+    maintenance window ids: those exist once the windows do, and every monitor gets all."""
+
+    key: str
+    service: str
+    path: str
+    severity: str
+    args: MonitorArgs
+
+
+def window_plans(cfg: StackConfig) -> list[WindowPlan]:
+    """The stack's maintenance windows as the provider's properties (empty when disabled)."""
+    if not cfg.uptimerobot.enabled:
+        return []
+    return [
+        WindowPlan(
+            _slug(w.name),
+            MaintenanceWindowArgs(
+                name=f"{w.name} ({cfg.environment})",
+                interval=w.interval,
+                date=w.date or "",
+                time=w.time,
+                duration=w.duration_minutes,
+                days=w.days,
+            ),
+        )
+        for w in cfg.uptimerobot.maintenance_windows
+    ]
+
+
+def monitor_plans(cfg: StackConfig) -> list[MonitorPlan]:
+    """Per service, the enabled ``/health`` and ``/ready`` monitors as the provider's
+    properties (empty when UptimeRobot is disabled)."""
+    ur = cfg.uptimerobot
+    if not ur.enabled:
+        return []
+    plans = []
+    for service in cfg.services:
+        for kind, check in (("health", ur.health), ("ready", ur.ready)):
+            if not check.enabled:
+                continue
+            path = service.health_path if kind == "health" else service.ready_path
+            args = MonitorArgs(
+                # The name (with the URL) is what create() adopts by: keep it stable.
+                friendly_name=f"{service.name} {path} ({cfg.environment})",
+                url=service.health_url if kind == "health" else service.ready_url,
+                interval=parse_duration(ur.interval),
+                timeout=parse_duration(ur.timeout),
+                success_codes=[str(code) for code in check.expected_status],
+                alert_contacts=contacts_for(ur, check),
+            )
+            key = f"{service.name}-{kind}"
+            plans.append(MonitorPlan(key, service.name, path, check.severity.value, args))
+    return plans
+
+
 class UptimeMonitors(pulumi.ComponentResource):
     """Per service, an UptimeRobot monitor for ``/health`` and one for ``/ready``.
 
@@ -78,25 +148,16 @@ class UptimeMonitors(pulumi.ComponentResource):
             )
             windows = [
                 UptimeRobotMaintenanceWindow(
-                    f"{name}-window-{_slug(w.name)}",
-                    MaintenanceWindowArgs(
-                        name=f"{w.name} ({cfg.environment})",
-                        interval=w.interval,
-                        date=w.date or "",
-                        time=w.time,
-                        duration=w.duration_minutes,
-                        days=w.days,
-                    ),
+                    f"{name}-window-{w.key}",
+                    w.args,
                     connection,
                     pulumi.ResourceOptions(parent=self),
                 )
-                for w in ur.maintenance_windows
+                for w in window_plans(cfg)
             ]
             window_ids = pulumi.Output.all(*(w.id for w in windows))  # the id is the window id
-            for service in cfg.services:
-                for kind, check in (("health", ur.health), ("ready", ur.ready)):
-                    if check.enabled:
-                        self._monitor(name, cfg, service, kind, check, connection, window_ids)
+            for plan in monitor_plans(cfg):
+                self._monitor(name, plan, connection, window_ids)
         self.register_outputs(
             {"monitor_ids": self.monitor_ids, "dashboard_urls": self.dashboard_urls}
         )
@@ -104,38 +165,22 @@ class UptimeMonitors(pulumi.ComponentResource):
     def _monitor(
         self,
         name: str,
-        cfg: StackConfig,
-        service: ServiceConfig,
-        kind: str,
-        check: UptimeCheck,
+        plan: MonitorPlan,
         connection: ConnectionArgs,
         window_ids: pulumi.Output[list[str]],
     ) -> None:
-        ur = cfg.uptimerobot
-        path = service.health_path if kind == "health" else service.ready_path
-        contacts = contacts_for(ur, check)
-        if not contacts:
+        if not plan.args.alert_contacts:
             pulumi.log.warn(
-                f"uptimerobot.alert_contacts has no ids for severity {check.severity.value!r}: "
-                f"the {service.name} {path} monitor will notify nobody",
+                f"uptimerobot.alert_contacts has no ids for severity {plan.severity!r}: "
+                f"the {plan.service} {plan.path} monitor will notify nobody",
                 self,
             )
         monitor = UptimeRobotMonitor(
-            f"{name}-{service.name}-{kind}",
-            MonitorArgs(
-                # The name (with the URL) is what create() adopts by: keep it stable.
-                friendly_name=f"{service.name} {path} ({cfg.environment})",
-                url=service.health_url if kind == "health" else service.ready_url,
-                interval=parse_duration(ur.interval),
-                timeout=parse_duration(ur.timeout),
-                success_codes=[str(code) for code in check.expected_status],
-                alert_contacts=contacts,
-                maintenance_window_ids=window_ids,
-            ),
+            f"{name}-{plan.key}",
+            dataclasses.replace(plan.args, maintenance_window_ids=window_ids),
             connection,
             pulumi.ResourceOptions(parent=self),
         )
-        key = f"{service.name}-{kind}"
         # From the resource id (the monitor id), so the links exist as soon as the id does.
-        self.monitor_ids[key] = monitor.id
-        self.dashboard_urls[key] = monitor.id.apply(lambda i: DASHBOARD_URL.format(id=i))
+        self.monitor_ids[plan.key] = monitor.id
+        self.dashboard_urls[plan.key] = monitor.id.apply(lambda i: DASHBOARD_URL.format(id=i))
