@@ -4,6 +4,9 @@ monitoring render [--stack S]...          write alert_rules/<stack>/, dashboards
 monitoring render --check [--stack S]...  exit 1, naming the files, when they are stale
 monitoring validate [--stack S]...        promtool (and amtool) on the rendered files
 monitoring drift --stack S                live vendor state vs the stack (exit 1 on drift)
+monitoring diff --base REF                what two revisions provision, compared (exit 1 on change)
+monitoring backtest --prometheus URL      changed alerts replayed on recorded data
+monitoring sla --prometheus URL           the SLA table filled from recorded data (exit 1 on a miss)
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from infra.config import ConfigError, StackConfig, list_stacks, load_stack, proj
 from infra.drift.cli import register as register_drift
 from infra.local.cli import register as register_local
 from infra.render.artifacts import render_stack
+from infra.review.backtest_cli import register as register_backtest
+from infra.review.cli import register as register_diff
+from infra.sla_cli import register as register_sla
 from infra.validate import validate_stack_files
 
 # Stacks rendered and validated by default; `local` is the demo stack (`monitoring local`).
@@ -47,13 +53,14 @@ def _load_all(stacks: Sequence[str], root: Path) -> dict[str, StackConfig]:
 def stale_files(rendered: dict[str, str], root: Path, stacks: Sequence[str]) -> list[str]:
     """Paths whose committed text differs from ``rendered``, plus generated files no longer
     rendered (left behind by a removed service or alert family)."""
+    from infra.render.artifacts import stack_artifact_files  # alert_rules/, dashboards/, …
+
     stale = [p for p, text in rendered.items() if _read(root / p) != text]
     for stack in stacks:
-        for folder in (root / "alert_rules" / stack, root / "dashboards" / stack):
-            for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
-                rel = path.relative_to(root).as_posix()
-                if path.is_file() and rel not in rendered and _is_generated(path):
-                    stale.append(rel)
+        for path in stack_artifact_files(root, stack):
+            rel = path.relative_to(root).as_posix()
+            if rel not in rendered and _is_generated(path):
+                stale.append(rel)
     return sorted(stale)
 
 
@@ -143,6 +150,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="monitoring", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="on an error, raise it with its traceback instead of printing one message",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     render = sub.add_parser("render", help="write rule files, alertmanager.yml and dashboards")
@@ -155,16 +167,34 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(func=cmd_validate)
 
     register_drift(sub)
+    register_diff(sub)
+    register_backtest(sub)
+    register_sla(sub)
     register_local(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one sub-command. An error ends as exit 2 with one message, never a traceback (bad
+    input is the user's to fix; anything else names itself and how to see more)."""
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)
     except ConfigError as exc:
+        if args.debug:
+            raise
         print(exc, file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if args.debug:
+            raise
+        text = " ".join(str(exc).split())
+        text = text if len(text) <= 300 else text[:300] + "…"
+        print(
+            f"monitoring {args.command}: {type(exc).__name__}: {text} "
+            f"(run `monitoring --debug {args.command} …` to see where)",
+            file=sys.stderr,
+        )
         return 2
     return code
 
