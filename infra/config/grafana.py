@@ -6,7 +6,13 @@ from typing import Annotated
 
 from pydantic import Field
 
-from infra.config.types import Duration, HttpUrl, Slug, Strict
+from infra.config.types import (
+    HttpUrl,
+    PositiveDuration,
+    Slug,
+    Strict,
+    duration_between,
+)
 
 
 class GrafanaConfig(Strict):
@@ -26,6 +32,6 @@ class GrafanaConfig(Strict):
 
 class DashboardsConfig(Strict):
     enabled: bool = True
-    refresh: Duration = "1m"
-    time_from: Duration = "6h"
+    refresh: Annotated[PositiveDuration, duration_between("5s", "1d")] = "1m"
+    time_from: Annotated[PositiveDuration, duration_between("1m", "90d")] = "6h"
     uid_prefix: Slug = "agenzia"

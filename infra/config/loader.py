@@ -2,6 +2,10 @@
 
 Both paths feed the same dict into :class:`StackConfig`, so the CLI works offline (no Pulumi
 CLI needed) and ``pulumi up`` sees exactly what the CLI rendered.
+
+Any input ends as a :class:`StackConfig` or one :class:`ConfigError`, in bounded time and
+memory: ``untrusted`` bounds the YAML and makes the values plain, ``errors`` words the
+problems.
 """
 
 from __future__ import annotations
@@ -11,79 +15,36 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
+from infra.config.errors import NAMESPACE, ConfigError, config_path, problem_message
 from infra.config.models import StackConfig
+from infra.config.untrusted import MAX_DEPTH, MAX_FILE_BYTES, parse_stack_text, plain_settings
 
-NAMESPACE = "monitoring"
-"""The Pulumi project name; config keys are ``monitoring:<key>``."""
+__all__ = [  # NAMESPACE and ConfigError live in errors.py; importing them from here still works
+    "NAMESPACE",
+    "TOP_LEVEL_KEYS",
+    "ConfigError",
+    "list_stacks",
+    "load_from_pulumi",
+    "load_stack",
+    "load_stack_text",
+    "project_root",
+    "split_stack_file",
+    "stack_file",
+    "validate_stack",
+]
 
 TOP_LEVEL_KEYS = tuple(StackConfig.model_fields)
 
 
-class ConfigError(Exception):
-    """A stack config that cannot be used, with one line per problem naming its path."""
-
-    def __init__(self, source: str, problems: list[str]) -> None:
-        self.source = source
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{source}: invalid monitoring config:\n{lines}")
-
-
-_RECEIVER_TAGS = {"pagerduty", "email", "slack", "null"}
-
-
-def _path(loc: tuple[int | str, ...]) -> str:
-    out = f"{NAMESPACE}:"
-    previous: int | str | None = None
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif isinstance(previous, int) and part in _RECEIVER_TAGS:
-            pass  # the union tag pydantic inserts after receivers[i] is not a config key
-        else:
-            out += ("" if out.endswith(":") else ".") + part
-        previous = part
-    return out
-
-
-def _message(err: Mapping[str, Any]) -> str:
-    msg = str(err["msg"])
-    for prefix in ("Value error, ", "Assertion failed, "):
-        msg = msg.removeprefix(prefix)
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        return "unknown key; remove it or check its spelling against the documented keys"
-    if kind == "missing":
-        return "required key is missing; add it"
-    got = err.get("input")
-    if isinstance(got, str) and got.strip().endswith("%") and kind == "float_type":
-        number = got.strip().rstrip("%").strip()
-        return f"must be a number, not {got!r}; write a ratio such as {_percent_hint(number)}"
-    if kind in {"float_type", "int_type", "bool_type", "string_type"} and got is not None:
-        return f"{msg} (got {type(got).__name__} {got!r}); write it without quotes or units"
-    return msg
-
-
-def _percent_hint(number: str) -> str:
-    try:
-        return f"{float(number) / 100:g} for {number}%"
-    except ValueError:
-        return "0.05 for 5%"
-
-
-def _inside(loc: tuple[int | str, ...], parent: tuple[int | str, ...]) -> bool:
-    return len(loc) > len(parent) and loc[: len(parent)] == parent
-
-
 def validate_stack(data: Mapping[str, Any], source: str) -> StackConfig:
     """Validate a plain dict (the ``monitoring:`` keys, namespace stripped)."""
+    settings = plain_settings(data, source)
     try:
         # JSON mode keeps strictness (no "0.05" → 0.05) while reading YAML lists as tuples
-        # and strings as enums; YAML dates and times become their ISO text.
-        return StackConfig.model_validate_json(json.dumps(dict(data), default=str))
+        # and strings as enums.
+        return StackConfig.model_validate_json(json.dumps(settings))
     except ValidationError as exc:
         errors = exc.errors()
         locs = [e["loc"] for e in errors]
@@ -96,15 +57,27 @@ def validate_stack(data: Mapping[str, Any], source: str) -> StackConfig:
                 and any(o[: len(e["loc"])] == e["loc"] and o != e["loc"] for o in locs)
             )
         ]
-        problems = [f"{_path(e['loc'])}: {_message(e)}" for e in errors]
+        problems = [f"{config_path(e['loc'])}: {problem_message(e)}" for e in errors]
         raise ConfigError(source, problems) from None
+
+
+def load_stack_text(text: str, source: str) -> StackConfig:
+    """Load and validate the text of a stack file; ``source`` names it in errors."""
+    if len(text) > MAX_FILE_BYTES:
+        raise ConfigError(
+            source, [f"the file is {len(text)} characters; a stack file is at most 1 MiB"]
+        )
+    settings, _secrets = split_stack_file(parse_stack_text(text, source), source)
+    return validate_stack(settings, source)
 
 
 def _is_secret_value(value: object) -> bool:
     return isinstance(value, Mapping) and set(value) == {"secure"}
 
 
-def split_stack_file(document: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
+def split_stack_file(
+    document: Mapping[str, Any], source: str = "stack file"
+) -> tuple[dict[str, Any], set[str]]:
     """The ``monitoring:`` settings of a stack file, and the names of secrets set in it.
 
     Secret values (``{secure: …}``, written by ``pulumi config set --secret``) are never
@@ -112,7 +85,7 @@ def split_stack_file(document: Mapping[str, Any]) -> tuple[dict[str, Any], set[s
     """
     config = document.get("config") or {}
     if not isinstance(config, Mapping):
-        raise ConfigError("stack file", ["config: must be a mapping of key: value"])
+        raise ConfigError(source, ["config: must be a mapping of key: value"])
     settings: dict[str, Any] = {}
     secrets: set[str] = set()
     for key, value in config.items():
@@ -138,14 +111,17 @@ def load_stack(stack: str, root: Path | None = None) -> StackConfig:
             str(path.name),
             [f"no such stack file; create it or use one of: {', '.join(list_stacks(path.parent))}"],
         )
+    with path.open("rb") as stream:
+        raw = stream.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError(path.name, ["the file is larger than 1 MiB; a stack file is ~3 KB"])
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(path.name, [f"not valid YAML: {exc}"]) from None
-    if not isinstance(document, Mapping):
-        raise ConfigError(path.name, ["the file must be a mapping with a 'config:' key"])
-    settings, _secrets = split_stack_file(document)
-    return validate_stack(settings, path.name)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            path.name, [f"not UTF-8 text (byte {exc.start}); save it as UTF-8"]
+        ) from None
+    return load_stack_text(text, path.name)
 
 
 def load_from_pulumi() -> StackConfig:
@@ -163,6 +139,11 @@ def load_from_pulumi() -> StackConfig:
             settings[key] = json.loads(raw)
         except json.JSONDecodeError:
             settings[key] = raw
+        except RecursionError:
+            raise ConfigError(
+                f"Pulumi.{pulumi.get_stack()}.yaml",
+                [f"{NAMESPACE}:{key}: nested more than {MAX_DEPTH} levels deep; no key needs that"],
+            ) from None
     return validate_stack(settings, f"Pulumi.{pulumi.get_stack()}.yaml")
 
 

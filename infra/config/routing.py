@@ -10,17 +10,20 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from infra.config.types import (
-    Duration,
     HttpUrl,
     LabelName,
+    PositiveDuration,
     SecretRef,
     Severity,
     Slug,
     Strict,
     _reject_inline_secret,
+    duration_between,
+    reject_template,
+    shown,
 )
 
 PRODUCTION_ENVIRONMENTS = frozenset({"production"})
@@ -45,30 +48,40 @@ class PagerDutyReceiver(Strict):
         return _reject_inline_secret(value, "integration_key")
 
 
+def _check_address(address: str) -> str:
+    # Alertmanager expands templates in to and from when it sends the mail.
+    reject_template(address, "the address")
+    if len(address) > 254 or not re.fullmatch(
+        r"[^@\s\"'<>,{}]+@[^@\s\"'<>,{}]+\.[a-z]{2,}", address
+    ):
+        raise ValueError(
+            f"{shown(address)} is not an email address; write it as name@example.com "
+            "(at most 254 characters)"
+        )
+    return address
+
+
+Address = Annotated[str, AfterValidator(_check_address)]
+"""An email address, written literally (no template)."""
+
+
 class EmailReceiver(Strict):
     """Email. Grafana Cloud sends with its own SMTP; the SMTP fields serve Alertmanager only."""
 
     type: Literal["email"]
     name: Slug
-    to: Annotated[tuple[str, ...], Field(min_length=1)]
-    from_: Annotated[str, Field(alias="from")]
-    smarthost: Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+:\d{1,5}$")]
-    auth_username: Annotated[str, Field(min_length=1)] | None = None
+    to: Annotated[tuple[Address, ...], Field(min_length=1, max_length=20)]
+    from_: Annotated[Address, Field(alias="from")]
+    smarthost: Annotated[str, Field(max_length=260, pattern=r"^[A-Za-z0-9.-]+:\d{1,5}$")]
+    auth_username: Annotated[str, Field(min_length=1, max_length=254)] | None = None
     smtp_password: SecretRef | None = None
     require_tls: bool = True
     send_resolved: bool = True
 
-    @field_validator("to")
+    @field_validator("auth_username")
     @classmethod
-    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for address in value:
-            _check_address(address)
-        return value
-
-    @field_validator("from_")
-    @classmethod
-    def _from_address(cls, value: str) -> str:
-        return _check_address(value)
+    def _literal_username(cls, value: str | None) -> str | None:
+        return value if value is None else reject_template(value, "auth_username")
 
     @field_validator("smtp_password", mode="before")
     @classmethod
@@ -86,10 +99,15 @@ class EmailReceiver(Strict):
         return self
 
 
-def _check_address(address: str) -> str:
-    if not re.fullmatch(r"[^@\s\"'<>,]+@[^@\s\"'<>,]+\.[a-z]{2,}", address):
-        raise ValueError(f"{address!r} is not an email address; write it as name@example.com")
-    return address
+def _check_channel(value: str) -> str:
+    # Alertmanager expands templates in channel when it posts.
+    reject_template(value, "channel")
+    if not re.fullmatch(r"#[a-z0-9][a-z0-9._-]{0,79}", value):
+        raise ValueError(
+            f"{shown(value)} is not a Slack channel; write it as '#alerts': '#' and up to 80 "
+            "lowercase letters, digits, '.', '_' and '-'"
+        )
+    return value
 
 
 class SlackReceiver(Strict):
@@ -97,7 +115,7 @@ class SlackReceiver(Strict):
 
     type: Literal["slack"]
     name: Slug
-    channel: Annotated[str, Field(pattern=r"^#[a-z0-9][a-z0-9._-]{0,79}$")]
+    channel: Annotated[str, AfterValidator(_check_channel)]
     webhook_url: SecretRef
     send_resolved: bool = True
 
@@ -129,7 +147,7 @@ class Route(Strict):
     """Alerts with ``severity`` go to every receiver in ``receivers``."""
 
     severity: Severity
-    receivers: Annotated[tuple[Slug, ...], Field(min_length=1)]
+    receivers: Annotated[tuple[Slug, ...], Field(min_length=1, max_length=10)]
     continue_: Annotated[bool, Field(alias="continue")] = False
 
     @field_validator("receivers")
@@ -147,7 +165,10 @@ class InhibitRule(Strict):
 
     source_severity: Severity = Severity.critical
     target_severity: Severity = Severity.warning
-    equal: Annotated[tuple[LabelName, ...], Field(min_length=1)] = ("service", "environment")
+    equal: Annotated[tuple[LabelName, ...], Field(min_length=1, max_length=10)] = (
+        "service",
+        "environment",
+    )
 
     @model_validator(mode="after")
     def _sensible(self) -> InhibitRule:
@@ -182,20 +203,28 @@ class FlatRoute:
         return f'severity="{self.severity.value}"'
 
 
+_RETENTION = "; Alertmanager keeps its notification log for 5 days (120h)"
+
+
 class RoutingConfig(Strict):
     """One routing model, rendered both as alertmanager.yml and as Grafana notification policy."""
 
-    receivers: Annotated[tuple[Receiver, ...], Field(min_length=1)]
-    routes: Annotated[tuple[Route, ...], Field(min_length=1)]
+    receivers: Annotated[tuple[Receiver, ...], Field(min_length=1, max_length=20)]
+    routes: Annotated[tuple[Route, ...], Field(min_length=1, max_length=3)]
     default_receiver: Slug
-    group_by: tuple[LabelName, ...] = ("alertname", "service", "environment")
-    group_wait: Duration = "30s"
-    group_interval: Duration = "5m"
-    repeat_interval: Duration = "4h"
-    inhibit_rules: tuple[InhibitRule, ...] = (InhibitRule(),)
-    secrets_dir: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$")] = (
-        DEFAULT_SECRETS_DIR
+    group_by: Annotated[tuple[LabelName, ...], Field(max_length=10)] = (
+        "alertname",
+        "service",
+        "environment",
     )
+    group_wait: Annotated[PositiveDuration, duration_between("1s", "1h")] = "30s"
+    group_interval: Annotated[PositiveDuration, duration_between("1s", "1d")] = "5m"
+    # Alertmanager keeps its notification log 120h: a longer repeat would never repeat.
+    repeat_interval: Annotated[PositiveDuration, duration_between("1s", "5d", _RETENTION)] = "4h"
+    inhibit_rules: Annotated[tuple[InhibitRule, ...], Field(max_length=10)] = (InhibitRule(),)
+    secrets_dir: Annotated[
+        str, Field(max_length=200, pattern=r"^/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$")
+    ] = DEFAULT_SECRETS_DIR
     allow_paging: bool = False
     """Let a non-production environment reach a PagerDuty receiver (see :func:`check_paging`)."""
 

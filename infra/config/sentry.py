@@ -9,12 +9,13 @@ from pydantic import Field, field_validator
 from infra.config.types import (
     Duration,
     HttpUrl,
-    PositiveFloat,
     Ratio,
+    Seconds,
     SecretRef,
     Slug,
     Strict,
     parse_duration,
+    shown,
 )
 
 SENTRY_TIME_WINDOWS = (60, 300, 600, 900, 1800, 3600, 7200, 14400, 86400)
@@ -57,13 +58,18 @@ class SentryConfig(Strict):
     project: Slug
     traces_sample_rate: Annotated[float, Field(gt=0, le=1)]
     error_rate_threshold: Ratio = 0.001
-    p95_threshold_seconds: PositiveFloat = 0.2
-    db_query_p95_threshold_seconds: PositiveFloat = 0.1
-    external_api_failures_per_window: Annotated[int, Field(gt=0)] = 10
-    external_apis: Annotated[tuple[Slug, ...], Field(min_length=1)] = ("twilio", "mistral")
+    p95_threshold_seconds: Seconds = 0.2
+    db_query_p95_threshold_seconds: Seconds = 0.1
+    external_api_failures_per_window: Annotated[int, Field(gt=0, le=1_000_000)] = 10
+    external_apis: Annotated[tuple[Slug, ...], Field(min_length=1, max_length=20)] = (
+        "twilio",
+        "mistral",
+    )
     window: Duration = "5m"
     quota_alert_ratio: Ratio = 0.8
-    notify: dict[Slug, SentryNotifyTarget] = Field(default_factory=dict)
+    notify: Annotated[dict[Slug, SentryNotifyTarget], Field(max_length=20)] = Field(
+        default_factory=dict
+    )
     """Routing receiver name → how Sentry reaches it (see :class:`SentryNotifyTarget`). Every
     PagerDuty, email and Slack receiver that a critical or warning route reaches needs one."""
     dsn_key_name: Annotated[str, Field(min_length=1, max_length=64)] = "agenzia-ai-api"
@@ -76,7 +82,7 @@ class SentryConfig(Strict):
         if seconds not in SENTRY_TIME_WINDOWS:
             allowed = ", ".join(f"{s // 60}m" for s in SENTRY_TIME_WINDOWS)
             raise ValueError(
-                f"{value!r} is not a window Sentry detectors accept; use one of {allowed} "
+                f"{shown(value)} is not a window Sentry detectors accept; use one of {allowed} "
                 "(1440m is 1d)"
             )
         return value

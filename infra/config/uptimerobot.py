@@ -6,7 +6,16 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from infra.config.types import Duration, HttpUrl, SecretRef, Severity, Strict, parse_duration
+from infra.config.types import (
+    HttpUrl,
+    PositiveDuration,
+    SecretRef,
+    Severity,
+    Strict,
+    duration_between,
+    parse_duration,
+    shown,
+)
 
 
 class MaintenanceWindow(Strict):
@@ -21,30 +30,35 @@ class MaintenanceWindow(Strict):
     date: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
     time: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$")]
     duration_minutes: Annotated[int, Field(gt=0, le=1440)]
-    days: tuple[Annotated[int, Field(ge=1, le=31)], ...] = ()
+    days: Annotated[tuple[Annotated[int, Field(ge=1, le=31)], ...], Field(max_length=31)] = ()
 
     @model_validator(mode="after")
     def _schedule(self) -> MaintenanceWindow:
+        name = shown(self.name)
+        if len(set(self.days)) != len(self.days):
+            raise ValueError(f"maintenance window {name} lists a day twice; list each day once")
         if self.date is None:
             raise ValueError(
-                f"maintenance window {self.name!r} needs date: 'YYYY-MM-DD' (its first day; "
+                f"maintenance window {name} needs date: 'YYYY-MM-DD' (its first day; "
                 "UptimeRobot requires it even for recurring windows)"
             )
         if self.interval in ("weekly", "monthly") and not self.days:
             raise ValueError(
-                f"{self.interval} maintenance window {self.name!r} needs days, such as [1, 4]"
+                f"{self.interval} maintenance window {name} needs days, such as [1, 4]"
             )
         if self.interval == "weekly" and any(d > 7 for d in self.days):
-            raise ValueError(f"weekly window {self.name!r}: days are weekdays 1-7 (Monday = 1)")
+            raise ValueError(f"weekly window {name}: days are weekdays 1-7 (Monday = 1)")
         if self.interval in ("once", "daily") and self.days:
-            raise ValueError(f"{self.interval} window {self.name!r} takes no days; remove them")
+            raise ValueError(f"{self.interval} window {name} takes no days; remove them")
         return self
 
 
 class UptimeCheck(Strict):
     enabled: bool = True
     severity: Severity
-    expected_status: tuple[Annotated[int, Field(ge=100, le=599)], ...] = (200,)
+    expected_status: Annotated[
+        tuple[Annotated[int, Field(ge=100, le=599)], ...], Field(max_length=20)
+    ] = (200,)
 
 
 class UptimeRobotConfig(Strict):
@@ -61,16 +75,20 @@ class UptimeRobotConfig(Strict):
     enabled: bool = True
     api_url: HttpUrl = "https://api.uptimerobot.com/v3"
     api_key: SecretRef = SecretRef(secret="uptimerobotApiKey")
-    interval: Duration = "5m"
-    timeout: Duration = "30s"
+    # UptimeRobot checks at most every 30 s (paid plans) and at least once a day.
+    interval: Annotated[
+        PositiveDuration, duration_between("1s", "1d", "; UptimeRobot's longest")
+    ] = "5m"
+    timeout: Annotated[PositiveDuration, duration_between("1s", "1d")] = "30s"
     consecutive_failures: Annotated[int, Field(ge=1, le=10)] = 2
     health: UptimeCheck = UptimeCheck(severity=Severity.critical)
     ready: UptimeCheck = UptimeCheck(severity=Severity.warning)
-    alert_contacts: dict[Severity, tuple[Annotated[str, Field(pattern=r"^\d+$")], ...]] = Field(
-        default_factory=dict
-    )
-    maintenance_windows: tuple[MaintenanceWindow, ...] = ()
-    repeat_every: Duration | None = None
+    alert_contacts: dict[
+        Severity,
+        Annotated[tuple[Annotated[str, Field(pattern=r"^\d{1,20}$")], ...], Field(max_length=20)],
+    ] = Field(default_factory=dict)
+    maintenance_windows: Annotated[tuple[MaintenanceWindow, ...], Field(max_length=20)] = ()
+    repeat_every: Annotated[PositiveDuration, duration_between("1m", "1d")] | None = None
 
     @field_validator("interval")
     @classmethod
