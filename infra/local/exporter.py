@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from infra.config.types import format_le as format_bucket
 from infra.local.scenarios import SCENARIOS, Scenario, scenario
 
 # Prometheus client defaults plus 0.3; the config's SLO threshold (le="0.2") and p95 alert
@@ -43,8 +44,8 @@ Labels = tuple[tuple[str, str], ...]
 
 
 def format_le(bound: float) -> str:
-    """``le`` label text; ``:g`` matches ``SloConfig.latency_bucket`` (0.2 → ``"0.2"``)."""
-    return "+Inf" if math.isinf(bound) else f"{bound:g}"
+    """``le`` label text, spelled exactly as the rules spell their bucket (``types.format_le``)."""
+    return "+Inf" if math.isinf(bound) else format_bucket(bound)
 
 
 class Histogram:

@@ -272,9 +272,14 @@ class _BurnTiers:
             slowest_ticket = min(w.burn_rate for w in self.config.ticket)
             slowest_page = min(w.burn_rate for w in self.config.page)
             share = min(1.0, self.budget * (slowest_ticket + slowest_page) / 2)
-        for nudge in (1.0, 0.99, 1.01, 0.98, 1.02):
+        # A fault on a threshold, or crossing it between the two engines' window edges, is
+        # moved a little; the nudges are distinct even when the share is capped at 1.
+        for nudge in (1.0, 0.99, 1.01, 0.98, 1.02, 0.97, 0.96, 0.95, 0.93, 0.9):
+            tried = min(1.0, share * nudge)
+            if nudge > 1 and tried == min(1.0, share):
+                continue
             try:
-                return self._scenario(t, kind, tier, min(1.0, share * nudge))
+                return self._scenario(t, kind, tier, tried)
             except TooCloseToCall:
                 continue
         raise ValueError(

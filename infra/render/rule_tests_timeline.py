@@ -21,7 +21,14 @@ from dataclasses import dataclass
 from infra.config.types import parse_duration
 from infra.render.rule_model import Rule
 from infra.render.rule_tests_annotations import expand
-from infra.render.rule_tests_rates import ENGINES, ROUNDING, Condition, Engine, Valuation
+from infra.render.rule_tests_rates import (
+    ENGINES,
+    ROUNDING,
+    Condition,
+    Engine,
+    TooCloseToCall,
+    Valuation,
+)
 
 
 def for_minutes(rule: Rule) -> int:
@@ -85,7 +92,8 @@ def _onset(alert: Expectation, start: int, end: int) -> int:
         )
     if len(set(onsets.values())) > 1:
         found = ", ".join(f"minute {m} under {e.value}" for e, m in onsets.items())
-        raise ValueError(
+        # A threshold crossed between two engines' window edges: the scenario can be moved.
+        raise TooCloseToCall(
             f"{alert.name}: range-boundary semantics move the onset ({found}); "
             "make the fault cross the threshold by a wider margin"
         )

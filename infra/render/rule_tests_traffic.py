@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from infra.config import ServiceConfig
+from infra.config.types import format_le
 
 # A normal minute of traffic (seed and issue 2): 1000 req/min, 0.05% 5xx, p95 ≈ 120 ms,
 # cache hit 0.92, 0.2% message failures, all dependencies up.
@@ -152,7 +153,8 @@ class Traffic:
         totals = [self.total(i) for i in range(len(self.ok))]
         for le in latency_buckets(self.svc):
             below = self.requests_at_or_below(le)
-            out.append(Series(f'{m.request_duration}_bucket{{{sel}, le="{le:g}"}}', below, True))
+            bucket = f'{m.request_duration}_bucket{{{sel}, le="{format_le(le)}"}}'
+            out.append(Series(bucket, below, True))
         out.append(Series(f'{m.request_duration}_bucket{{{sel}, le="+Inf"}}', totals, True))
         out.append(Series(f"{m.request_duration}_count{{{sel}}}", totals, True))
         return out

@@ -273,6 +273,21 @@ def test_a_stack_of_several_services_passes_its_rule_tests(
     assert result.output.count("SUCCESS") == 2
 
 
+def test_a_single_14x_latency_page_window_passes_under_both_engines(
+    production: StackConfig, promtool: Promtool, tmp_path: Path
+) -> None:
+    # The textbook page tier alone: its full-outage fault crosses the threshold between the two
+    # engines' window edges (onset minute 104 vs 103); the generator must move the fault until
+    # both engines agree, instead of giving up (found by the config fuzz test).
+    data = _data(production)
+    burn = data["services"][0]["alerts"]["api_latency_budget_burn"]
+    burn["page"] = burn["page"][:1]
+    cfg = validate_stack(data, "x")
+    stack_dir = _render(cfg, "production", tmp_path)
+    result = run_rule_tests(stack_dir, promtool)
+    assert result.ok, result.output
+
+
 # A service name is a slug: 1-40 lowercase letters, digits and '-'. "1e3" is one, yet a YAML
 # 1.2 reader (Go's included) takes it for a float; the other is 39 characters, starts with a
 # digit, and comes with a job name using every other character a job may hold.
