@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -278,3 +278,26 @@ def sorted_report(items: list[Unmanaged]) -> list[Unmanaged]:
         return (u.kind, u.name.casefold(), len(u.id) if u.id.isdigit() else 0, u.id)
 
     return sorted(items, key=key)
+
+
+PageReader = Callable[[httpx.Response], tuple[list[Mapping[str, Any]], str | None]]
+"""Reads one page of a list reply: its items and the cursor of the next page (or None)."""
+
+
+def paged(
+    api: VendorApi, path: str, doing: str, params: dict[str, Any], read: PageReader, pages: int
+) -> list[Mapping[str, Any]]:
+    """Every item of a cursor-paged list, at most ``pages`` pages; a cursor sent twice (a loop)
+    or too many pages is an :class:`InventoryError`, not an endless listing."""
+    items: list[Mapping[str, Any]] = []
+    seen: set[str] = set()
+    for _ in range(pages):
+        page, cursor = read(api.get(path, doing, params))
+        items.extend(page)
+        if cursor is None:
+            return items
+        if cursor in seen:
+            api.fail(doing, f"the API sent cursor {cursor!r} twice; stopping")
+        seen.add(cursor)
+        params = {**params, "cursor": cursor}
+    api.fail(doing, f"more than {pages} pages; giving up")

@@ -24,6 +24,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+import httpx
+
 from infra.config import StackConfig
 from infra.drift.inventory import (
     ManagedIds,
@@ -32,6 +34,7 @@ from infra.drift.inventory import (
     items_with_id,
     managed_ids,
     normal_id,
+    paged,
     sorted_report,
     text_field,
 )
@@ -138,23 +141,15 @@ def next_cursor(link_header: str) -> str | None:
 
 
 def _list(api: VendorApi, path: str, doing: str, params: dict[str, Any]) -> list[Mapping[str, Any]]:
-    items: list[Mapping[str, Any]] = []
-    seen: set[str] = set()
-    for _ in range(MAX_PAGES):
-        response = api.get(path, doing, params)
+    def read(response: httpx.Response) -> tuple[list[Mapping[str, Any]], str | None]:
         page = expect_list(api, api.json(response, doing), doing, "the reply")
-        items.extend(items_with_id(api, page, doing, "the reply"))
         try:
             cursor = next_cursor(response.headers.get("Link", ""))
         except ValueError as exc:
             api.fail(doing, str(exc))
-        if cursor is None:
-            return items
-        if cursor in seen:
-            api.fail(doing, f"the API sent cursor {cursor!r} twice; stopping")
-        seen.add(cursor)
-        params = {**params, "cursor": cursor}
-    api.fail(doing, f"more than {MAX_PAGES} pages; giving up")
+        return list(items_with_id(api, page, doing, "the reply")), cursor
+
+    return paged(api, path, doing, params, read, MAX_PAGES)
 
 
 def _detectors(

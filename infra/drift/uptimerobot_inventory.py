@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
+
 from infra.config import StackConfig
 from infra.drift.inventory import (
     ManagedIds,
@@ -34,6 +36,7 @@ from infra.drift.inventory import (
     items_with_id,
     managed_ids,
     normal_id,
+    paged,
     sorted_report,
     text_field,
 )
@@ -165,26 +168,19 @@ def next_cursor(link: Any) -> str | None:
 
 def _list(api: VendorApi, path: str, doing: str, params: dict[str, Any]) -> list[Mapping[str, Any]]:
     """Every item of a cursor-paged ``{nextLink, data}`` list."""
-    items: list[Mapping[str, Any]] = []
-    seen: set[str] = set()
-    for _ in range(MAX_PAGES):
-        page = expect_object(api, api.json(api.get(path, doing, params), doing), doing, "the reply")
+
+    def read(response: httpx.Response) -> tuple[list[Mapping[str, Any]], str | None]:
+        page = expect_object(api, api.json(response, doing), doing, "the reply")
         if "data" not in page:
             api.fail(doing, "the reply has no 'data' list")
-        items.extend(
-            items_with_id(api, expect_list(api, page["data"], doing, "data"), doing, "data")
-        )
+        data = expect_list(api, page["data"], doing, "data")
         try:
             cursor = next_cursor(page.get("nextLink"))
         except (TypeError, ValueError) as exc:
             api.fail(doing, str(exc))
-        if cursor is None:
-            return items
-        if cursor in seen:
-            api.fail(doing, f"the API sent cursor {cursor!r} twice; stopping")
-        seen.add(cursor)
-        params = {**params, "cursor": cursor}
-    api.fail(doing, f"more than {MAX_PAGES} pages; giving up")
+        return list(items_with_id(api, data, doing, "data")), cursor
+
+    return paged(api, path, doing, params, read, MAX_PAGES)
 
 
 def _monitors(
