@@ -113,6 +113,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         debian_promtool,
         in_ci,
         prometheus3_promtool,
+        shared_grafana_policies,
     )
 
     root = project_root()
@@ -130,6 +131,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
             failed = True
         else:
             print(f"skip {exc}; skipping the Prometheus 3 checks ({PROMTOOL3_HINT})")
+    # Grafana has one notification policy per organization: one stack's would replace another's.
+    for problem in shared_grafana_policies(configs):
+        print(f"FAIL {problem}")
+        failed = True
     for stack, cfg in configs.items():
         rendered = render_stack(cfg, stack)
         stale = stale_files(rendered, root, [stack])

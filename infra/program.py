@@ -21,21 +21,24 @@ def run(cfg: StackConfig | None = None) -> None:
     """
     cfg = cfg or load_from_pulumi()
     pulumi.export("environment", cfg.environment)
+    heartbeat_url: pulumi.Output[str] | None = None
+    if cfg.uptimerobot.enabled:
+        uptime = UptimeMonitors("uptime", cfg)
+        pulumi.export("uptimerobot_monitor_ids", uptime.monitor_ids)
+        pulumi.export("uptimerobot_dashboard_urls", uptime.dashboard_urls)
+        # The dead-man's switch: its (secret) ping URL feeds the Watchdog's contact point.
+        heartbeat_url = uptime.heartbeat_url
     if cfg.grafana.enabled:
         # Imported here: a stack without Grafana loads no Grafana SDK and needs no plugin.
         from infra.components.grafana import GrafanaMonitoring
         from infra.components.routing import AlertRouting
 
-        routing = AlertRouting("routing", cfg)
+        routing = AlertRouting("routing", cfg, heartbeat_url=heartbeat_url)
         grafana = GrafanaMonitoring("grafana", cfg, pulumi.ResourceOptions(depends_on=[routing]))
         pulumi.export("grafana_folder_uid", grafana.folder_uid)
         pulumi.export("grafana_dashboard_urls", grafana.dashboard_urls)
         pulumi.export("grafana_rule_groups", grafana.rule_group_names)
         pulumi.export("grafana_contact_points", list(routing.contact_points))
-    if cfg.uptimerobot.enabled:
-        uptime = UptimeMonitors("uptime", cfg)
-        pulumi.export("uptimerobot_monitor_ids", uptime.monitor_ids)
-        pulumi.export("uptimerobot_dashboard_urls", uptime.dashboard_urls)
     if cfg.sentry.enabled:
         sentry = SentryAlerts("sentry", cfg)
         pulumi.export("sentry_dsn", sentry.dsn)

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -191,6 +192,40 @@ def _run_service_tests(promtool: Promtool, test_file: Path) -> Check:
             )
         shutil.copy(test_file, Path(tmp) / "tests" / test_file.name)
         return run(test_file.name, argv, cwd=Path(tmp) / "tests")
+
+
+GRAFANA_DEFAULT_ORG = 1
+"""The organization a Grafana resource without ``org_id`` lands in: a service-account token
+belongs to one org, and Grafana's first (often only) org is 1."""
+
+
+def grafana_policy_target(cfg: StackConfig) -> tuple[str, int] | None:
+    """The Grafana organization whose notification policy ``cfg`` writes: (the URL with scheme
+    and host lower-cased and no default port, ``org_id`` or 1); None when Grafana is off."""
+    g = cfg.grafana
+    if not g.enabled:
+        return None
+    url = urlsplit(g.url)
+    host = url.netloc.lower().removesuffix({"http": ":80", "https": ":443"}[url.scheme])
+    return f"{url.scheme}://{host}{url.path.rstrip('/')}", g.org_id or GRAFANA_DEFAULT_ORG
+
+
+def shared_grafana_policies(configs: Mapping[str, StackConfig]) -> list[str]:
+    """One problem per Grafana organization whose single notification policy two or more
+    stacks would write (the last ``pulumi up`` would win the routing), naming their files."""
+    by_target: dict[tuple[str, int], list[str]] = {}
+    for stack, cfg in configs.items():
+        target = grafana_policy_target(cfg)
+        if target is not None:
+            by_target.setdefault(target, []).append(stack)
+    return [
+        " and ".join(f"Pulumi.{s}.yaml" for s in sorted(stacks))
+        + f" write the notification policy of the same Grafana organization ({url}, org "
+        f"{org}); give each stack its own monitoring:grafana.org_id (or its own Grafana "
+        "stack URL)"
+        for (url, org), stacks in sorted(by_target.items())
+        if len(stacks) > 1
+    ]
 
 
 def validate_stack_files(

@@ -19,6 +19,7 @@ import pulumi
 from pulumiverse_grafana import alerting, oss
 
 from infra.components.grafana_rules import GrafanaRule, GrafanaRuleGroup, grafana_rule_groups
+from infra.components.routing import org_id_arg
 from infra.config import StackConfig
 from infra.render.dashboards import folder_uid, render_dashboard_artifacts
 from infra.render.rule_model import RuleFile
@@ -136,9 +137,14 @@ class GrafanaMonitoring(pulumi.ComponentResource):
 
         super().__init__(TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        org_id = org_id_arg(cfg)
 
         folder = oss.Folder(
-            f"{name}-folder", title=plan.folder_title, uid=plan.folder_uid, opts=child
+            f"{name}-folder",
+            title=plan.folder_title,
+            uid=plan.folder_uid,
+            org_id=org_id,
+            opts=child,
         )
         self.folder_uid = folder.uid
         self.dashboard_urls = {}
@@ -147,6 +153,7 @@ class GrafanaMonitoring(pulumi.ComponentResource):
                 f"{name}-dashboard-{dash.key}",
                 config_json=dash.config_json,
                 folder=folder.uid,
+                org_id=org_id,
                 opts=child,
             )
             self.dashboard_urls[dash.key] = resource.url
@@ -159,6 +166,7 @@ class GrafanaMonitoring(pulumi.ComponentResource):
                 folder_uid=folder.uid,
                 interval_seconds=group.interval_seconds,
                 rules=[_rule_args(rule) for rule in group.rules],
+                org_id=org_id,
                 opts=child,
             )
             self.rule_group_names.append(resource_group.name)

@@ -25,6 +25,7 @@ from infra.config.routing import (
     SlackReceiver,
 )
 from infra.config.types import SecretRef
+from infra.render.alertmanager import watchdog_repeat_interval
 
 TYPE_TOKEN = "monitoring:grafana:AlertRouting"
 
@@ -34,7 +35,8 @@ DISCARD_URL = "http://127.0.0.1:9/discard"
 A Grafana contact point needs at least one integration (the provider creates one Grafana
 object per integration, so an empty one would not exist). Alertmanager drops these alerts
 with an empty receiver; Grafana gets a webhook to the loopback discard port, which fails
-without reaching anyone. Set ``heartbeat_url`` to a dead-man's switch to make it useful.
+without reaching anyone. The program hands it the UptimeRobot heartbeat's ping URL (see
+:func:`watchdog_receivers`), or set ``heartbeat_url`` to another dead-man's switch.
 """
 
 SecretResolver = Callable[[SecretRef], Any]
@@ -49,10 +51,23 @@ _ARGS_TYPES: dict[str, Callable[..., Any]] = {
 }
 
 
+def watchdog_receivers(routing: RoutingConfig) -> tuple[str, ...]:
+    """The null receivers the ``Watchdog`` (severity ``info``) reaches: the ones that ping the
+    dead-man's switch."""
+    return tuple(
+        name
+        for name in routing.receivers_for(Severity.info)
+        if isinstance(routing.receiver(name), NullReceiver)
+    )
+
+
 def contact_point_args(
-    receiver: AnyReceiver, secret: SecretResolver
+    receiver: AnyReceiver, secret: SecretResolver, heartbeat_url: Any = None
 ) -> dict[str, list[dict[str, Any]]]:
-    """The integration blocks of the contact point for ``receiver`` (``ContactPoint`` kwargs)."""
+    """The integration blocks of the contact point for ``receiver`` (``ContactPoint`` kwargs).
+
+    ``heartbeat_url`` (the UptimeRobot heartbeat's secret ping URL) is where a null receiver
+    without its own ``heartbeat_url`` posts."""
     if isinstance(receiver, PagerDutyReceiver):
         return {
             "pagerduties": [
@@ -84,13 +99,19 @@ def contact_point_args(
             ]
         }
     if isinstance(receiver, NullReceiver):
-        return {"webhooks": [{"url": receiver.heartbeat_url or DISCARD_URL}]}
+        url = receiver.heartbeat_url or heartbeat_url or DISCARD_URL
+        return {"webhooks": [{"url": url, "disable_resolve_message": True}]}
     raise TypeError(f"no Grafana contact point mapping for receiver type {type(receiver)!r}")
 
 
-def notification_policy_args(routing: RoutingConfig) -> dict[str, Any]:
+def notification_policy_args(
+    routing: RoutingConfig, watchdog_repeat: str | None = None
+) -> dict[str, Any]:
     """``NotificationPolicy`` kwargs: the root (default receiver, grouping, timings) and one
-    child policy per ``RoutingConfig.tree`` entry, matched on ``severity``."""
+    child policy per ``RoutingConfig.tree`` entry, matched on ``severity``.
+
+    ``watchdog_repeat`` is the ``repeat_interval`` of the ``info`` (Watchdog) policies when a
+    heartbeat listens: every repeat is one ping."""
     return {
         "contact_point": routing.default_receiver,
         "group_bies": list(routing.group_by),
@@ -104,6 +125,11 @@ def notification_policy_args(routing: RoutingConfig) -> dict[str, Any]:
                     "contact_point": r.receiver,
                     "matchers": [{"label": "severity", "match": "=", "value": r.severity.value}],
                     "continue_": r.continue_,
+                    **(
+                        {"repeat_interval": watchdog_repeat}
+                        if watchdog_repeat and r.severity == Severity.info
+                        else {}
+                    ),
                 }
                 for r in routing.tree()
             ),
@@ -129,12 +155,19 @@ def _datasource_error_policies(routing: RoutingConfig) -> list[dict[str, Any]]:
     ]
 
 
+def org_id_arg(cfg: StackConfig) -> str | None:
+    """The ``org_id`` argument of every Grafana resource: ``monitoring:grafana.org_id`` as the
+    provider's string, or None (the provider's organization) when it is unset."""
+    return None if cfg.grafana.org_id is None else str(cfg.grafana.org_id)
+
+
 def _policy_resource_args(spec: dict[str, Any]) -> dict[str, Any]:
     policies = [
         alerting.NotificationPolicyPolicyArgs(
             contact_point=p["contact_point"],
             continue_=p["continue_"],
             matchers=[alerting.NotificationPolicyPolicyMatcherArgs(**m) for m in p["matchers"]],
+            repeat_interval=p.get("repeat_interval"),
         )
         for p in spec["policies"]
     ]
@@ -145,15 +178,22 @@ class AlertRouting(pulumi.ComponentResource):
     """One Grafana contact point per receiver (named like the receiver) and the policy tree.
 
     Grafana has a single notification policy per organization: two stacks sharing one
-    Grafana org would overwrite each other's policy, so give each environment its own org.
+    Grafana org would overwrite each other's policy, so give each environment its own org
+    (``grafana.org_id``) or stack URL; ``monitoring validate`` fails when two stacks share one.
     """
 
     contact_points: dict[str, alerting.ContactPoint]
     policy: alerting.NotificationPolicy
 
     def __init__(
-        self, name: str, cfg: StackConfig, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        cfg: StackConfig,
+        opts: pulumi.ResourceOptions | None = None,
+        heartbeat_url: pulumi.Input[str] | None = None,
     ) -> None:
+        """``heartbeat_url``: the UptimeRobot heartbeat's ping URL (a secret Output), posted to
+        by the Watchdog's null receivers (:func:`watchdog_receivers`)."""
         super().__init__(TYPE_TOKEN, name, None, opts)
         config = pulumi.Config("monitoring")
 
@@ -162,20 +202,26 @@ class AlertRouting(pulumi.ComponentResource):
             return config.require_secret(ref.secret)
 
         child = pulumi.ResourceOptions(parent=self)
+        org_id = org_id_arg(cfg)
         self.contact_points = {}
+        pinging = watchdog_receivers(cfg.routing) if heartbeat_url is not None else ()
         for receiver in cfg.routing.receivers:
-            blocks = contact_point_args(receiver, secret)
+            beat = heartbeat_url if receiver.name in pinging else None
+            blocks = contact_point_args(receiver, secret, beat)
             integrations: dict[str, Any] = {
                 k: [_ARGS_TYPES[k](**b) for b in v] for k, v in blocks.items()
             }
-            args = alerting.ContactPointArgs(name=receiver.name, **integrations)
+            args = alerting.ContactPointArgs(name=receiver.name, org_id=org_id, **integrations)
             self.contact_points[receiver.name] = alerting.ContactPoint(
                 f"{name}-{receiver.name}", args, opts=child
             )
         self.policy = alerting.NotificationPolicy(
             f"{name}-policy",
             alerting.NotificationPolicyArgs(
-                **_policy_resource_args(notification_policy_args(cfg.routing))
+                org_id=org_id,
+                **_policy_resource_args(
+                    notification_policy_args(cfg.routing, watchdog_repeat_interval(cfg))
+                ),
             ),
             # The policy names contact points by name: they must exist first.
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.contact_points.values())),

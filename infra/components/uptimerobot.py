@@ -16,7 +16,8 @@ import pulumi
 
 from infra.config import StackConfig
 from infra.config.loader import NAMESPACE
-from infra.config.types import parse_duration
+from infra.config.routing import PRODUCTION_ENVIRONMENTS
+from infra.config.types import Severity, parse_duration
 from infra.config.uptimerobot import UptimeCheck, UptimeRobotConfig
 from infra.providers.uptimerobot import (
     DASHBOARD_URL,
@@ -27,6 +28,7 @@ from infra.providers.uptimerobot import (
     UptimeRobotMaintenanceWindow,
     UptimeRobotMonitor,
 )
+from infra.providers.uptimerobot_heartbeat import HeartbeatArgs, UptimeRobotHeartbeat
 
 TYPE_TOKEN = "monitoring:uptimerobot:Monitors"
 
@@ -125,15 +127,48 @@ def monitor_plans(cfg: StackConfig) -> list[MonitorPlan]:
     return plans
 
 
+def heartbeat_severity(cfg: StackConfig) -> Severity:
+    """Whose contacts hear of a dead pipeline: the critical ones in production, else warning."""
+    production = cfg.environment in PRODUCTION_ENVIRONMENTS
+    return Severity.critical if production else Severity.warning
+
+
+def heartbeat_plan(cfg: StackConfig) -> HeartbeatArgs | None:
+    """The stack's dead-man's switch as the provider's properties (``None`` when off).
+
+    UptimeRobot sends the monitor's name in its alerts, so the name says what is dead and
+    where the runbook is. The grace period already is the delay, so contacts hear at once
+    (threshold 0)."""
+    ur = cfg.uptimerobot
+    if not (ur.enabled and ur.heartbeat.enabled):
+        return None
+    runbook = f"{cfg.runbooks.base_url.rstrip('/')}/Watchdog.md"
+    contacts = tuple(
+        AlertContact(id=c, threshold=0, recurrence=ur.recurrence_minutes)
+        for c in ur.alert_contacts.get(heartbeat_severity(cfg), ())
+    )
+    return HeartbeatArgs(
+        friendly_name=(
+            f"alert pipeline ({cfg.environment}): no Watchdog heartbeat, Prometheus/ruler, "
+            f"Alertmanager or notifications dead; runbook {runbook}"
+        )[:250],
+        interval=ur.heartbeat.interval_seconds,
+        grace_period=ur.heartbeat.grace_seconds,
+        alert_contacts=contacts,
+    )
+
+
 class UptimeMonitors(pulumi.ComponentResource):
     """Per service, an UptimeRobot monitor for ``/health`` and one for ``/ready``.
 
     Outputs: ``monitor_ids`` and ``dashboard_urls``, keyed ``<service>-health`` /
-    ``<service>-ready``.
+    ``<service>-ready`` (and ``heartbeat``); ``heartbeat_url``, the secret ping URL of the
+    dead-man's switch (``None`` when ``uptimerobot.heartbeat.enabled`` is false).
     """
 
     monitor_ids: dict[str, pulumi.Output[str]]
     dashboard_urls: dict[str, pulumi.Output[str]]
+    heartbeat_url: pulumi.Output[str] | None
 
     def __init__(
         self, name: str, cfg: StackConfig, opts: pulumi.ResourceOptions | None = None
@@ -142,6 +177,7 @@ class UptimeMonitors(pulumi.ComponentResource):
         ur = cfg.uptimerobot
         self.monitor_ids = {}
         self.dashboard_urls = {}
+        self.heartbeat_url = None
         if ur.enabled:
             connection = ConnectionArgs(
                 api_key=_api_key(ur), api_url=ur.api_url, api_key_name=ur.api_key.secret
@@ -158,6 +194,9 @@ class UptimeMonitors(pulumi.ComponentResource):
             window_ids = pulumi.Output.all(*(w.id for w in windows))  # the id is the window id
             for plan in monitor_plans(cfg):
                 self._monitor(name, plan, connection, window_ids)
+            beat = heartbeat_plan(cfg)
+            if beat is not None:
+                self._heartbeat(name, beat, connection, heartbeat_severity(cfg))
         self.register_outputs(
             {"monitor_ids": self.monitor_ids, "dashboard_urls": self.dashboard_urls}
         )
@@ -184,3 +223,19 @@ class UptimeMonitors(pulumi.ComponentResource):
         # From the resource id (the monitor id), so the links exist as soon as the id does.
         self.monitor_ids[plan.key] = monitor.id
         self.dashboard_urls[plan.key] = monitor.id.apply(lambda i: DASHBOARD_URL.format(id=i))
+
+    def _heartbeat(
+        self, name: str, args: HeartbeatArgs, connection: ConnectionArgs, severity: Severity
+    ) -> None:
+        if not args.alert_contacts:
+            pulumi.log.warn(
+                f"uptimerobot.alert_contacts has no ids for severity {severity.value!r}: "
+                "a dead alert pipeline will notify nobody",
+                self,
+            )
+        beat = UptimeRobotHeartbeat(
+            f"{name}-heartbeat", args, connection, pulumi.ResourceOptions(parent=self)
+        )
+        self.monitor_ids["heartbeat"] = beat.id
+        self.dashboard_urls["heartbeat"] = beat.id.apply(lambda i: DASHBOARD_URL.format(id=i))
+        self.heartbeat_url = pulumi.Output.secret(beat.heartbeat_url)

@@ -61,6 +61,39 @@ class UptimeCheck(Strict):
     ] = (200,)
 
 
+class HeartbeatConfig(Strict):
+    """The dead-man's switch: an UptimeRobot heartbeat monitor pinged on every repeat of the
+    always-firing ``Watchdog`` alert. When no ping came for ``interval + grace_period``,
+    UptimeRobot alerts the critical contacts (production) or the warning ones (elsewhere).
+
+    Heartbeat monitors need a paid (PRO) UptimeRobot plan: on a FREE account set
+    ``enabled: false``. ``interval`` is also the bound of the Watchdog route's
+    ``repeat_interval`` (see :meth:`watchdog_repeat_interval`).
+    """
+
+    enabled: bool = True
+    # UptimeRobot: interval at least 30 s; gracePeriod 0-86400 s.
+    interval: Annotated[PositiveDuration, duration_between("1m", "1d")] = "5m"
+    grace_period: Annotated[PositiveDuration, duration_between("1s", "1d")] = "5m"
+
+    @property
+    def interval_seconds(self) -> int:
+        return parse_duration(self.interval)
+
+    @property
+    def grace_seconds(self) -> int:
+        return parse_duration(self.grace_period)
+
+    def watchdog_repeat_interval(self, group_interval: str) -> str:
+        """How often Alertmanager / Grafana re-send the Watchdog (each send is one ping).
+
+        Half the heartbeat interval, so one missed evaluation round or one lost ping is still
+        inside ``interval + grace_period``; never below ``group_interval``, the shortest
+        repeat either tool honours (a repeat is only sent on a group flush)."""
+        seconds = max(self.interval_seconds // 2, parse_duration(group_interval))
+        return f"{seconds}s"
+
+
 class UptimeRobotConfig(Strict):
     """UptimeRobot monitors for ``/health`` and ``/ready`` of every service.
 
@@ -89,6 +122,7 @@ class UptimeRobotConfig(Strict):
     ] = Field(default_factory=dict)
     maintenance_windows: Annotated[tuple[MaintenanceWindow, ...], Field(max_length=20)] = ()
     repeat_every: Annotated[PositiveDuration, duration_between("1m", "1d")] | None = None
+    heartbeat: HeartbeatConfig = HeartbeatConfig()
 
     @field_validator("interval")
     @classmethod

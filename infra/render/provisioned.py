@@ -89,7 +89,21 @@ def _uptimerobot(cfg: StackConfig) -> dict[str, Any]:
         "api_url": ur.api_url,
         "monitors": monitors,
         "maintenance_windows": [{"key": w.key, **dataclasses.asdict(w.args)} for w in windows],
+        "heartbeat": _heartbeat(cfg),
     }
+
+
+HEARTBEAT_URL_REF = {"output": "uptime-heartbeat.heartbeat_url (secret)"}
+"""How the provisioned state spells the heartbeat's ping URL: UptimeRobot makes it at create."""
+
+
+def _heartbeat(cfg: StackConfig) -> dict[str, Any] | None:
+    from infra.components.uptimerobot import heartbeat_plan, heartbeat_severity
+
+    plan = heartbeat_plan(cfg)
+    if plan is None:
+        return None
+    return {"severity": heartbeat_severity(cfg).value, **dataclasses.asdict(plan)}
 
 
 def _sentry(cfg: StackConfig) -> dict[str, Any]:
@@ -122,21 +136,29 @@ def _sentry(cfg: StackConfig) -> dict[str, Any]:
 
 
 def _grafana(cfg: StackConfig) -> dict[str, Any]:
-    from infra.components.routing import contact_point_args, notification_policy_args
+    from infra.components.routing import (
+        contact_point_args,
+        notification_policy_args,
+        watchdog_receivers,
+    )
+    from infra.render.alertmanager import watchdog_repeat_interval
     from infra.render.dashboards import folder_uid
 
     g = cfg.grafana
     if not g.enabled:
         return {"enabled": False}
+    pinging = watchdog_receivers(cfg.routing) if watchdog_repeat_interval(cfg) else ()
+    beat = {name: HEARTBEAT_URL_REF for name in pinging}
     return {
         "enabled": True,
         "url": g.url,
+        "org_id": g.org_id,
         "folder": {"uid": folder_uid(cfg), "title": g.folder_title},
         "contact_points": [
-            {"name": r.name, **contact_point_args(r, _secret_reference)}
+            {"name": r.name, **contact_point_args(r, _secret_reference, beat.get(r.name))}
             for r in cfg.routing.receivers
         ],
-        "notification_policy": notification_policy_args(cfg.routing),
+        "notification_policy": notification_policy_args(cfg.routing, watchdog_repeat_interval(cfg)),
     }
 
 

@@ -19,10 +19,12 @@ ALERT_CONTACTS = ("123456", "789", "4242")  # the test account's contact ids
 
 
 @contextmanager
-def contract_server(api_key: str = API_KEY) -> Iterator[str]:
-    """Run the server on 127.0.0.1 (a free port it picks); yield its base URL."""
+def contract_server(api_key: str = API_KEY, plan: str = "pro") -> Iterator[str]:
+    """Run the server on 127.0.0.1 (a free port it picks); yield its base URL. ``plan``
+    ``free`` makes it refuse heartbeat monitors, as a FREE-plan account does."""
     contacts = ",".join(ALERT_CONTACTS)
-    with serve(SERVER, "--api-key", api_key, "--port", "0", "--alert-contacts", contacts) as url:
+    args = ("--api-key", api_key, "--port", "0", "--alert-contacts", contacts, "--plan", plan)
+    with serve(SERVER, *args) as url:
         yield url
 
 

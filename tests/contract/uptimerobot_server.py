@@ -42,6 +42,13 @@ Test-only admin endpoints (not UptimeRobot):
 
 Run: ``python tests/contract/uptimerobot_server.py --api-key K --alert-contacts 123456,789``;
 it prints ``READY <port>`` once listening on 127.0.0.1 (``--port 0`` picks a free port).
+
+Heartbeat monitors (``type: HEARTBEAT``, CreateHeartbeatMonitorDto: ``interval``,
+``gracePeriod``, no ``url`` and no ``timeout``): the description gives MonitorDto a ``url``
+and no other ping-URL field, so the server answers a heartbeat's ``url`` with its ping URL
+(``https://heartbeat.uptimerobot.com/<random>``), set once at create and never patched.
+Heartbeats are a paid-plan feature: started with ``--plan free``, the server refuses them
+with 403 (the description documents 403 as "Forbidden"; the message is an assumption).
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ import argparse
 import contextlib
 import html
 import json
+import secrets
 import socket
 import struct
 import sys
@@ -68,7 +76,13 @@ DEFAULT_PAGE = 50
 HTTP_METHODS = {"HEAD", "GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "QUERY"}
 MONITOR_TYPES = {"HTTP", "KEYWORD", "PING", "PORT", "HEARTBEAT", "DNS", "API", "UDP"}
 WINDOW_INTERVALS = {"once", "daily", "weekly", "monthly"}
-REASONS = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 500: "Internal Server Error"}
+REASONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    500: "Internal Server Error",
+}
 
 
 class ApiFailure(Exception):
@@ -85,9 +99,10 @@ def _now() -> str:
 class State:
     """Everything the server stores; one lock, since handler threads run concurrently."""
 
-    def __init__(self, api_key: str, alert_contacts: set[int]) -> None:
+    def __init__(self, api_key: str, alert_contacts: set[int], plan: str = "pro") -> None:
         self.api_key = api_key
         self.alert_contacts = alert_contacts
+        self.plan = plan
         self.lock = threading.RLock()  # admin answers are sent while holding it
         self.reset()
 
@@ -134,11 +149,21 @@ def validate_monitor(state: State, body: Any, creating: bool) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiFailure(400, "request body must be a JSON object")
     errors: list[str] = []
+    heartbeat = str(body.get("type", "")).upper() == "HEARTBEAT"
     if creating:
-        for key, kind in (("friendlyName", str), ("type", str), ("url", str)):
+        for key, kind in (("friendlyName", str), ("type", str)):
             _need(body, key, kind, errors)
         _need(body, "interval", (int, float), errors)
-        _need(body, "timeout", (int, float), errors)
+        if not heartbeat:  # CreateHeartbeatMonitorDto has neither url nor timeout
+            _need(body, "url", str, errors)
+            _need(body, "timeout", (int, float), errors)
+        elif state.plan == "free":
+            raise ApiFailure(403, "Heartbeat monitors are not available in the FREE plan")
+    grace = body.get("gracePeriod")
+    if grace is not None and (
+        not isinstance(grace, int | float) or isinstance(grace, bool) or not 0 <= grace <= 86400
+    ):
+        errors.append("gracePeriod must not be greater than 86400")
     if "type" in body and str(body["type"]).upper() not in MONITOR_TYPES:
         errors.append(f"type must be one of {sorted(MONITOR_TYPES)}")
     name = body.get("friendlyName")
@@ -250,11 +275,11 @@ class Shapes:
             "customHttpHeaders": None,
             "httpMethodType": m.get("httpMethodType") or "HEAD",
             "successHttpResponseCodes": list(m.get("successHttpResponseCodes") or ["2xx", "3xx"]),
-            "timeout": m["timeout"],
+            "timeout": m.get("timeout"),
             "postValueData": None,
             "postValueType": None,
             "port": None,
-            "gracePeriod": None,
+            "gracePeriod": m.get("gracePeriod"),
             "keywordValue": None,
             "keywordCaseType": None,
             "keywordType": None,
@@ -268,7 +293,7 @@ class Shapes:
             "id": self._id(m["id"]),
             "friendlyName": self._text(m["friendlyName"]),
             "status": m.get("status", "STARTED"),
-            "url": self._text(m["url"]),
+            "url": self._text(m.get("url") or ""),
             "currentStateDuration": 0,
             "lastIncidentId": None,
             "userId": 1_234_567,
@@ -488,6 +513,8 @@ class Handler(BaseHTTPRequestHandler):
     def _create_monitor(self, body: Any) -> dict[str, Any]:
         body = validate_monitor(self.state, body, creating=True)
         monitor = {"id": self.state.new_id(), "created": _now(), "contacts": [], "windows": []}
+        if str(body.get("type")).upper() == "HEARTBEAT":
+            monitor["url"] = f"https://heartbeat.uptimerobot.com/{secrets.token_urlsafe(24)}"
         return self._update_monitor(monitor, body, creating=True)
 
     def _update_monitor(
@@ -499,8 +526,10 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiFailure(400, "Monitor type cannot be changed; create a new monitor")
         for key in (
             "friendlyName", "url", "interval", "timeout", "httpMethodType",
-            "successHttpResponseCodes", "followRedirections", "checkSSLErrors",
+            "successHttpResponseCodes", "followRedirections", "checkSSLErrors", "gracePeriod",
         ):  # fmt: skip
+            if key == "url" and kind == "HEARTBEAT":
+                continue  # a heartbeat's url is its ping URL: UptimeRobot's, never the client's
             if key in body:
                 monitor[key] = body[key]
         monitor["type"] = kind
@@ -530,9 +559,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--api-key", required=True)
     parser.add_argument("--alert-contacts", default="", help="comma-separated contact ids")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--plan", choices=("free", "pro"), default="pro", help="account plan")
     args = parser.parse_args(argv)
     contacts = {int(c) for c in args.alert_contacts.split(",") if c.strip()}
-    Handler.state = State(args.api_key, contacts)
+    Handler.state = State(args.api_key, contacts, args.plan)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     print(f"READY {server.server_address[1]}", flush=True)

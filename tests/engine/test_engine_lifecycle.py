@@ -129,7 +129,8 @@ def session(
 
 def _expected_creates(stack: str) -> set[str]:
     names = {"uptime", "sentry", "sentry-dsn", "sentry-critical", "sentry-warning",
-             "uptime-agenzia-ai-api-health", "uptime-agenzia-ai-api-ready"}  # fmt: skip
+             "uptime-agenzia-ai-api-health", "uptime-agenzia-ai-api-ready",
+             "uptime-heartbeat"}  # fmt: skip
     names |= {f"sentry-{d}" for d in DETECTORS}
     if stack == "production":
         names.add("uptime-window-weekly-deploy")
@@ -149,7 +150,7 @@ def test_fresh_preview_plans_every_create(session: Session) -> None:
 def test_up_creates_and_a_second_up_changes_nothing(session: Session) -> None:
     session.run("up", "--yes")
     monitors, detectors = _monitors(session.uptimerobot), _detectors(session.sentry)
-    assert len(monitors) == 2 and len(detectors) == len(DETECTORS)
+    assert len(monitors) == 3 and len(detectors) == len(DETECTORS)  # /health, /ready, heartbeat
     assert len(_workflows(session.sentry)) == 2 and len(_keys(session.sentry)) == 1
     live = _sentry(session.sentry, "GET", f"organizations/{ORG}/detectors/").json()
     windows = {d["dataSources"][0]["queryObj"]["snubaQuery"]["timeWindow"] for d in live}
@@ -247,7 +248,7 @@ def test_hand_deletes_are_drift_and_up_recreates_without_duplicates(session: Ses
     session.run("preview", "--refresh", "--expect-no-changes", codes=(EXPECT_NO_CHANGES_FAILED,))
     session.run("up", "--refresh", "--yes")
     names = [m["friendlyName"] for m in _monitors(session.uptimerobot)]
-    assert sorted(names) == sorted(set(names)) and len(names) == 2, names
+    assert sorted(names) == sorted(set(names)) and len(names) == 3, names
     assert _health_monitor(session)["id"] != monitor["id"]
     detectors = [d["name"] for d in _detectors(session.sentry)]
     assert len(detectors) == len(set(detectors)) == len(DETECTORS), detectors
@@ -287,7 +288,11 @@ def _plain_state(project: PulumiProject) -> str:
 
 def test_the_state_and_the_cli_output_hold_no_secret(session: Session) -> None:
     key = _keys(session.sentry)[0]
-    secrets = [*SECRETS.values(), key["secret"], key["dsn"]["public"], key["dsn"]["secret"]]
+    # The heartbeat's ping URL lets anyone mark the pipeline healthy: a secret output too.
+    pings = [m["url"] for m in _monitors(session.uptimerobot) if m["type"] == "HEARTBEAT"]
+    assert len(pings) == 1 and pings[0].startswith("https://")
+    secrets = [*SECRETS.values(), key["secret"], key["dsn"]["public"], key["dsn"]["secret"],
+               *pings]  # fmt: skip
     state = _plain_state(session.project)
     assert '"__provider"' in state, "the state has no dynamic resources"
     leaked = [s[:6] + "…" for s in secrets if s in state]

@@ -108,13 +108,39 @@ def test_every_expected_resource_is_registered_once(
 
 
 @pytest.mark.parametrize("stack", STACKS)
+def test_every_grafana_resource_goes_to_the_stacks_organization(
+    registered: dict[str, RecordingMocks], stack: str
+) -> None:
+    org_id = load_stack(stack).grafana.org_id
+    assert org_id is not None, f"Pulumi.{stack}.yaml must set monitoring:grafana.org_id"
+    resources = [r for r in registered[stack].resources if r.type_ != COMPONENT]
+    assert {r.type_ for r in resources} == {FOLDER, DASHBOARD, RULE_GROUP}
+    assert {r.name: r.inputs.get("orgId") for r in resources} == {
+        r.name: str(org_id) for r in resources
+    }
+
+
+def test_without_an_org_id_the_resources_leave_the_organization_to_the_provider() -> None:
+    mocks = _install("staging")
+    cfg = load_stack("staging")
+    _register(cfg.model_copy(update={"grafana": cfg.grafana.model_copy(update={"org_id": None})}))
+    resources = [r for r in mocks.resources if r.type_ != COMPONENT]
+    assert resources
+    assert [r.name for r in resources if "orgId" in r.inputs] == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
 def test_folder_and_dashboards_carry_the_rendered_json(
     registered: dict[str, RecordingMocks], stack: str
 ) -> None:
     mocks = registered[stack]
     cfg = load_stack(stack)
     (folder,) = mocks.of_type(FOLDER)
-    assert folder.inputs == {"uid": f"agenzia-{stack}", "title": cfg.grafana.folder_title}
+    assert folder.inputs == {
+        "uid": f"agenzia-{stack}",
+        "title": cfg.grafana.folder_title,
+        "orgId": str(cfg.grafana.org_id),
+    }
     rendered = sorted(render_dashboard_artifacts(cfg, stack).values())
     dashboards = mocks.of_type(DASHBOARD)
     assert sorted(d.inputs["configJson"] for d in dashboards) == rendered

@@ -114,3 +114,41 @@ def test_grafana_disabled_registers_no_grafana_resource(stack: str, mocks_for: A
     assert any("uptimerobot" in t.lower() for t in types)
     grafana_types = sorted(t for t in types if "grafana" in t.lower())
     assert grafana_types == [], f"grafana.enabled: false still registered {grafana_types}"
+
+
+PING = "https://heartbeat.uptimerobot.com/PING-DO-NOT-LEAK"
+
+
+class _HeartbeatMocks(RecordingMocks):
+    """As UptimeRobot does, the heartbeat monitor answers with its ping URL."""
+
+    def new_resource(
+        self, args: pulumi.runtime.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
+        id_, outs = super().new_resource(args)
+        if args.typ.endswith("uptimerobot:Heartbeat"):
+            outs = {**outs, "heartbeat_url": PING}
+        return id_, outs
+
+
+@pytest.mark.parametrize("stack", ["production", "staging"])
+def test_the_watchdog_contact_point_pings_the_heartbeats_url_as_a_secret(stack: str) -> None:
+    from pulumi.runtime import rpc
+
+    mocks = _HeartbeatMocks()
+    pulumi.runtime.set_mocks(mocks, project="monitoring", stack=stack, preview=False)
+    pulumi.runtime.set_all_config(_stack_config(stack), list(SECRETS))
+    try:
+        _run()
+    finally:
+        pulumi.runtime.set_all_config({})
+    [point] = [r for r in mocks.resources if r.name == "routing-heartbeat"]
+    webhooks = point.inputs["webhooks"]
+    assert rpc.is_rpc_secret(webhooks), "the ping URL must reach Grafana as a secret"
+    [webhook] = rpc.unwrap_rpc_secret(webhooks)
+    assert webhook["url"] == PING
+    [policy] = [r for r in mocks.resources if r.type_.endswith("NotificationPolicy")]
+    [info] = [p for p in policy.inputs["policies"] if p["matchers"][0]["value"] == "info"]
+    assert info["repeatInterval"] == "300s", "a ping at least every heartbeat interval"
+    others = [r for r in mocks.resources if r.name != "routing-heartbeat"]
+    assert PING not in repr([r.inputs for r in others if "Heartbeat" not in r.type_])

@@ -33,9 +33,10 @@ def _secret_value(stack: str, name: str) -> str:
     return f"SECRET-{stack}-{name}-c41d"
 
 
-def _build(stack: str) -> RecordingMocks:
-    """Register the component for ``stack`` under fresh mocks and wait for every resource."""
-    cfg = load_stack(stack)
+def _build(stack: str, cfg: StackConfig | None = None) -> RecordingMocks:
+    """Register the component for ``stack`` (its stack file, or ``cfg``) under fresh mocks and
+    wait for every resource."""
+    cfg = cfg or load_stack(stack)
     mocks = RecordingMocks()
     pulumi.runtime.set_mocks(mocks, project="monitoring", stack=stack, preview=False)
     keys = [f"monitoring:{ref.secret}" for ref in cfg.routing.secret_refs()]
@@ -142,6 +143,30 @@ def test_one_contact_point_per_receiver_and_one_policy_inside_the_component(
         r.name for r in cfg.routing.receivers
     )
     assert [r.name for r in mocks.of_type(POLICY)] == ["routing-policy"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_contact_points_and_policy_go_to_the_stacks_organization(
+    stack: str, registered: dict[str, RecordingMocks]
+) -> None:
+    org_id = load_stack(stack).grafana.org_id
+    assert org_id is not None, f"Pulumi.{stack}.yaml must set monitoring:grafana.org_id"
+    resources = registered[stack].of_type(CONTACT_POINT) + registered[stack].of_type(POLICY)
+    assert {r.name: r.inputs.get("orgId") for r in resources} == {
+        r.name: str(org_id) for r in resources
+    }
+
+
+def test_without_an_org_id_contact_points_and_policy_leave_it_to_the_provider() -> None:
+    cfg = load_stack("staging")
+    mocks = _build(
+        "staging",
+        cfg.model_copy(update={"grafana": cfg.grafana.model_copy(update={"org_id": None})}),
+    )
+    pulumi.runtime.set_all_config({})
+    resources = mocks.of_type(CONTACT_POINT) + mocks.of_type(POLICY)
+    assert len(resources) == len(cfg.routing.receivers) + 1
+    assert [r.name for r in resources if "orgId" in r.inputs] == []
 
 
 @pytest.mark.parametrize("stack", STACKS)

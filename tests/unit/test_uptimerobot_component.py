@@ -85,7 +85,11 @@ def test_health_and_ready_monitors_are_registered(
     assert (health["interval"], health["timeout"]) == (300, 30)
     assert health["success_codes"] == ["200"]
     assert monitors["uptime-agenzia-ai-api-ready"].inputs["url"] == f"{base}/ready"
-    assert seen["ids"] == ["uptime-agenzia-ai-api-health-id", "uptime-agenzia-ai-api-ready-id"]
+    assert seen["ids"] == [
+        "uptime-agenzia-ai-api-health-id",
+        "uptime-agenzia-ai-api-ready-id",
+        "uptime-heartbeat-id",  # the dead-man's switch (uptimerobot.heartbeat)
+    ]
     assert seen["links"] == [f"https://dashboard.uptimerobot.com/monitors/{i}" for i in seen["ids"]]
 
 
@@ -148,3 +152,27 @@ def test_config_rejects_what_uptimerobot_would() -> None:
         with_uptimerobot("production", maintenance_windows=[
             {"name": "nightly", "interval": "daily", "time": "02:00:00", "duration_minutes": 15}
         ])  # fmt: skip
+
+
+HEARTBEAT = "pulumi-python:dynamic/uptimerobot:Heartbeat"
+
+
+@pytest.mark.parametrize(
+    ("stack", "contacts"), [("production", ["0123456", "789"]), ("staging", ["4242"])]
+)
+def test_the_heartbeat_alerts_critical_contacts_in_production_and_warning_ones_elsewhere(
+    registered: dict[str, tuple[RecordingMocks, dict[str, Any]]], stack: str, contacts: list[str]
+) -> None:
+    mocks, _ = registered[stack]
+    [beat] = mocks.of_type(HEARTBEAT)
+    assert beat.name == "uptime-heartbeat"
+    assert (beat.inputs["interval"], beat.inputs["grace_period"]) == (300, 300)
+    assert [c["id"] for c in beat.inputs["alert_contacts"]] == contacts
+    name = beat.inputs["friendly_name"]
+    assert f"({stack})" in name and name.endswith("/runbooks/Watchdog.md")
+    assert rpc.is_rpc_secret(beat.inputs["api_key"])
+
+
+def test_the_heartbeat_switch_turns_it_off() -> None:
+    mocks, _ = build("production", with_uptimerobot("production", heartbeat={"enabled": False}))
+    assert mocks.of_type(HEARTBEAT) == [] and mocks.of_type(MONITOR)
