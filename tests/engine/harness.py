@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from infra.drift import engine
+
 ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "engine-test-passphrase"
 EXPECT_NO_CHANGES_FAILED = 7
@@ -26,12 +27,12 @@ EXPECT_NO_CHANGES_FAILED = 7
 
 
 def find_pulumi() -> Path | None:
-    """The engine the test command's set-up made available: on PATH, else ``.tools/bin``."""
-    on_path = shutil.which("pulumi")
-    if on_path:
-        return Path(on_path)
-    built = ROOT / ".tools" / "bin" / "pulumi"
-    return built if built.is_file() else None
+    """The engine the test command's set-up made available (the same lookup as
+    ``monitoring drift``: on PATH, else ``.tools/bin``), or None."""
+    try:
+        return engine.find_pulumi(ROOT)
+    except engine.EngineError:
+        return None
 
 
 @dataclass
