@@ -3,6 +3,7 @@
 monitoring local up [--stack local] [--scenario NAME]
 monitoring local status
 monitoring local scenario NAME [--reset] [--wait]
+monitoring local scenario pipeline-down [--component prometheus|alertmanager]
 monitoring local demo [--scenario api-down] [--keep]
 monitoring local down [--force]
 """
@@ -22,6 +23,13 @@ from infra.local import procs, state
 from infra.local.demo import describe_timing, play, report, run_demo
 from infra.local.display import format_status
 from infra.local.files import render_stack_files
+from infra.local.pipeline import (
+    COMPONENTS,
+    PIPELINE_DOWN,
+    describe_heartbeat,
+    read_heartbeat,
+    run_pipeline_down,
+)
 from infra.local.scenarios import SCENARIOS, scenario
 from infra.local.stack import LocalStack, MissingTool
 from infra.local.state import Health, StateFileError
@@ -66,7 +74,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     print(f"state and logs in {stack.state_dir}")
     print(
         f"scenario: {args.scenario}. Next: monitoring local scenario NAME --wait "
-        f"(one of {', '.join(SCENARIOS)}), monitoring local status, monitoring local down"
+        f"(one of {', '.join([*SCENARIOS, PIPELINE_DOWN])}), monitoring local status, "
+        "monitoring local down"
     )
     return 0
 
@@ -128,7 +137,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         scenario_name = str(current.json()["scenario"])
     except (httpx.HTTPError, ValueError, KeyError):
         scenario_name = "unknown (exporter unreachable)"
-    print(format_status(stack.records, stack.running(), stack.snapshot(), scenario_name))
+    try:
+        heartbeat = describe_heartbeat(read_heartbeat(stack.url("sink")))
+    except (httpx.HTTPError, ValueError, KeyError):
+        heartbeat = "unknown (sink unreachable)"
+    print(format_status(stack.records, stack.running(), stack.snapshot(), scenario_name, heartbeat))
     problems = [verdict.message] if verdict.health is Health.BROKEN else []
     if procs.is_running(stack.records["prometheus"]):
         rules = stack.rule_group_problem()
@@ -140,6 +153,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_scenario(args: argparse.Namespace) -> int:
+    if args.name == PIPELINE_DOWN:
+        return _pipeline_down(args)
     sc = scenario(args.name)
     stack = _running_stack(args)
     if isinstance(stack, str):
@@ -160,6 +175,18 @@ def cmd_scenario(args: argparse.Namespace) -> int:
     for d in sorted(expected_deliveries(stack.cfg, sc, watchdog=False)):
         print(f"  expect {d}")
     print("follow it with: monitoring local status")
+    return 0
+
+
+def _pipeline_down(args: argparse.Namespace) -> int:
+    stack = _running_stack(args)
+    if isinstance(stack, str):
+        return _fail(args, stack)
+    result = run_pipeline_down(stack, args.component, timeout=args.timeout, report=print)
+    print(
+        f"{PIPELINE_DOWN} ({result.component}): heartbeat missed {result.missed_after:.1f}s "
+        f"after the stop, up again {result.up_after:.1f}s after the restart"
+    )
     return 0
 
 
@@ -240,7 +267,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     status.set_defaults(func=_run(cmd_status))
 
     play_ = sub.add_parser("scenario", help="switch the exporter to a fault scenario")
-    play_.add_argument("name", choices=names)
+    play_.add_argument("name", choices=[*names, PIPELINE_DOWN])
+    play_.add_argument(
+        "--component",
+        choices=COMPONENTS,
+        default="prometheus",
+        help=f"{PIPELINE_DOWN} only: which part of the alert pipeline to stop",
+    )
     play_.add_argument(
         "--reset",
         action="store_true",

@@ -16,6 +16,7 @@ def format_status(
     running: dict[str, bool],
     snap: Snapshot,
     scenario: str | None,
+    heartbeat: str | None = None,
 ) -> str:
     lines = ["processes:"]
     for name, r in records.items():
@@ -23,6 +24,8 @@ def format_status(
         lines.append(f"  {name:<13} pid {r.pid:<7} {r.url:<24} {state}   log {r.log}")
     if scenario:
         lines.append(f"scenario: {scenario}")
+    if heartbeat:
+        lines.append(f"heartbeat (the sink as dead-man's switch): {heartbeat}")
     lines.append("targets:")
     for t in snap.targets:
         error = f"  ({t.last_error})" if t.last_error else ""

@@ -5,7 +5,8 @@ Layout of the state directory (``.local-stack/`` for the CLI, a temp dir for tes
     state.json            pids, process start times, ports, argv, log paths (see state.py)
     prometheus.yml        rules/*.rules.yml (staged in rules.pending/ first)   alertmanager.yml
     prometheus-data/      alertmanager-data/  (wiped by a reset)
-    logs/<name>.log       notifications.jsonl (everything the sink received)
+    logs/<name>.log       notifications.jsonl (everything the sink received, and each
+                          change of its heartbeat monitor: see infra.local.sink)
 
 ``up`` is all or nothing. It refuses a running stack, clears one that an earlier ``up`` left
 half-started or that has a dead process, claims ``state.json``, records each process as it
@@ -28,6 +29,7 @@ from infra.config import StackConfig
 from infra.local import procs, state
 from infra.local.files import StackFiles, exporter_buckets, prometheus_yml
 from infra.local.observe import Snapshot, delete, post_json, snapshot
+from infra.local.pipeline import heartbeat_timing
 from infra.local.procs import ProcessRecord
 from infra.local.prometheus import (
     activate_rules,
@@ -183,6 +185,15 @@ class LocalStack:
         procs.stop(self.records[name])
         self._save()
 
+    def start_component(self, name: str) -> None:
+        """Start a stopped Prometheus or Alertmanager again: same config, port and storage."""
+        if name == "prometheus":
+            self._start_prometheus(find_tools(), port=self.records[name].port, fresh=False)
+        elif name == "alertmanager":
+            self.start_alertmanager()
+        else:
+            raise ValueError(f"cannot restart {name!r}; choose prometheus or alertmanager")
+
     def start_alertmanager(self, *, fresh: bool = False) -> None:
         """(Re)start Alertmanager on its previous port, keeping its data unless ``fresh``."""
         self._start_alertmanager(find_tools(), port=self.records["alertmanager"].port, fresh=fresh)
@@ -238,12 +249,17 @@ class LocalStack:
 
     def _start_sink(self) -> None:
         jsonl = self.state_dir / "notifications.jsonl"
+        heartbeat = heartbeat_timing(self.cfg).sink_args()
+
+        def build(port: int) -> tuple[list[str], str]:
+            argv = self._python(
+                "infra.local.sink", "--port", str(port), "--log-file", str(jsonl), *heartbeat
+            )
+            return argv, f"http://127.0.0.1:{port}/-/ready"
+
         procs.start_on_free_port(
             "sink",
-            lambda port: (
-                self._python("infra.local.sink", "--port", str(port), "--log-file", str(jsonl)),
-                f"http://127.0.0.1:{port}/-/ready",
-            ),
+            build,
             self._log("sink"),
             cwd=PACKAGE_ROOT,
             tie_to_parent=self.tie_to_parent,
