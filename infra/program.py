@@ -28,6 +28,9 @@ def run(cfg: StackConfig | None = None) -> None:
         pulumi.export("uptimerobot_dashboard_urls", uptime.dashboard_urls)
         # The dead-man's switch: its (secret) ping URL feeds the Watchdog's contact point.
         heartbeat_url = uptime.heartbeat_url
+        if heartbeat_url is not None:
+            # Secret; a self-hosted Alertmanager reads it from a file (README, "Secrets").
+            pulumi.export("uptimerobot_heartbeat_url", heartbeat_url)
     if cfg.grafana.enabled:
         # Imported here: a stack without Grafana loads no Grafana SDK and needs no plugin.
         from infra.components.grafana import GrafanaMonitoring

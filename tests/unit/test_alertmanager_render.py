@@ -150,7 +150,10 @@ def test_secrets_are_file_references_under_the_secrets_dir() -> None:
     assert receivers["slack-alerts"]["slack_configs"][0]["api_url_file"] == (
         f"{secrets}/slackWebhookUrl"
     )
-    assert receivers["heartbeat"] == {"name": "heartbeat"}  # no integration: dropped
+    # The Watchdog pings the UptimeRobot heartbeat, whose URL is a secret file too.
+    assert receivers["heartbeat"]["slack_configs"][0]["api_url_file"] == (
+        f"{secrets}/uptimerobotHeartbeatUrl"
+    )
 
 
 def test_no_secret_value_appears_in_any_rendered_file(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -202,3 +205,25 @@ def test_every_severity_is_routed_explicitly_in_both_stacks() -> None:
 
 def _local(stack: str) -> str:
     return render_alertmanager_local(load_stack(stack), SINK + "/")
+
+
+def test_the_watchdog_receiver_pings_the_heartbeat_from_a_file_never_the_url(
+    production: StackConfig,
+) -> None:
+    document = yaml.safe_load(render_alertmanager_artifacts(production, "production")[
+        "alert_rules/production/alertmanager.yml"])  # fmt: skip
+    heartbeat = next(r for r in document["receivers"] if r["name"] == "heartbeat")
+    assert heartbeat == {
+        "name": "heartbeat",
+        "slack_configs": [{"api_url_file": "/etc/alertmanager/secrets/uptimerobotHeartbeatUrl",
+                           "send_resolved": False}],
+    }  # fmt: skip
+    info = next(r for r in document["route"]["routes"] if r["receiver"] == "heartbeat")
+    assert info["repeat_interval"] == "300s"
+    off = production.model_copy(deep=True)
+    object.__setattr__(off.uptimerobot.heartbeat, "enabled", False)
+    document = yaml.safe_load(render_alertmanager_artifacts(off, "production")[
+        "alert_rules/production/alertmanager.yml"])  # fmt: skip
+    assert next(r for r in document["receivers"] if r["name"] == "heartbeat") == {
+        "name": "heartbeat"
+    }
