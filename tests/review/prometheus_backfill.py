@@ -31,11 +31,17 @@ def backfill(series: Sequence[Series], minutes: int, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     source = folder / "history.om"
     write_openmetrics(series, minutes, source)
+    return create_blocks(source, folder, "24h")
+
+
+def create_blocks(source: Path, folder: Path, max_block: str) -> Path:
+    """``promtool tsdb create-blocks-from openmetrics`` of ``source`` into ``folder/tsdb``
+    (emptied first), blocks of at most ``max_block``; ``source`` is removed; return the TSDB."""
     tsdb = folder / "tsdb"
     shutil.rmtree(tsdb, ignore_errors=True)
     subprocess.run(
         [PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", "--quiet",
-         "--max-block-duration=24h", str(source), str(tsdb)],
+         f"--max-block-duration={max_block}", str(source), str(tsdb)],
         check=True, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     source.unlink()

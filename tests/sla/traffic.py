@@ -21,15 +21,13 @@ Every sample of every series shares one timestamp grid (a 1m scrape).
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
 from infra.config.types import format_le
-from tests.review.prometheus_backfill import PROMTOOL
+from tests.review.prometheus_backfill import create_blocks
 
 T0 = 1_740_787_200
 """2025-03-01T00:00:00Z: minute 0, the last scrape before the window."""
@@ -281,12 +279,4 @@ def backfill(months: Sequence[Month], bounds: Sequence[float], folder: Path) -> 
     folder.mkdir(parents=True, exist_ok=True)
     source = folder / "traffic.om"
     write_openmetrics(months, bounds, source)
-    tsdb = folder / "tsdb"
-    shutil.rmtree(tsdb, ignore_errors=True)
-    subprocess.run(
-        [PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", "--quiet",
-         "--max-block-duration=744h", str(source), str(tsdb)],
-        check=True, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    source.unlink()
-    return tsdb
+    return create_blocks(source, folder, "744h")
