@@ -60,6 +60,8 @@ def for_seconds(svc: ServiceConfig, alert: str, severity: Severity, scale: float
     else:
         assert isinstance(rule, AlertBase)
         text = rule.for_
+    if not text:  # no `for`: the alert fires at the evaluation that sees its condition
+        return 0
     seconds = parse_duration(text)
     return seconds if scale == 1 else max(1, round(seconds * scale))
 

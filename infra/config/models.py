@@ -218,19 +218,39 @@ def _ticket_windows() -> tuple[BurnRateWindow, ...]:
 
 
 class BurnRateAlert(Strict):
-    """Multiwindow multi-burn-rate alerting on one SLO: fast burn pages, slow burn tickets."""
+    """Multiwindow multi-burn-rate alerting on one SLO: fast burn pages, slow burn tickets.
+
+    A window pair fires when the bad-request ratio is at or above ``burn_rate`` times the
+    budget (``>=``) over its long and its short window, and the long window holds at least
+    ``min_bad_requests`` bad requests. A page pair also needs ``page_reset_window`` (when
+    shorter than its short window) to burn, so that a page clears that soon after recovery.
+    """
 
     enabled: bool = True
     page: tuple[BurnRateWindow, ...] = Field(
         default_factory=_page_windows, min_length=1, max_length=5
     )
-    page_for: BurnFor = "2m"
+    # No ``for`` by default: the windows already average; a ``for`` only delays the page.
+    page_for: BurnFor | None = None
     page_severity: Severity = Severity.critical
+    page_reset_window: (
+        Annotated[WindowDuration, duration_between("1m", "1h", _TWO_SCRAPES)] | None
+    ) = "5m"
     ticket: tuple[BurnRateWindow, ...] = Field(
         default_factory=_ticket_windows, min_length=1, max_length=5
     )
-    ticket_for: BurnFor = "15m"
+    ticket_for: BurnFor | None = None
     ticket_severity: Severity = Severity.warning
+    # At low traffic a handful of bad requests is a high ratio: below this count no pair fires.
+    min_bad_requests: Annotated[int, Field(ge=0, le=100_000)] = 4
+
+    def reset_window(self, pair: BurnRateWindow, tier: str) -> str | None:
+        """The extra confirmation window of a pair: the page tier's reset window when it is
+        shorter than the pair's short window, else none."""
+        reset = self.page_reset_window if tier == "page" else None
+        if reset is None or parse_duration(reset) >= parse_duration(pair.short_window):
+            return None
+        return reset
 
     @model_validator(mode="after")
     def _tiers_apart(self) -> BurnRateAlert:

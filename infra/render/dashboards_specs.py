@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from infra.config import ServiceConfig
-from infra.render.rules import error_budget, job_selector, num
+from infra.render.rules import error_budget, job_selector, latency_budget, long_windows, num
 
 WINDOW = "5m"
 """Rate window of every panel. Fixed (not ``$__rate_interval``) because the alerts evaluate 5m
@@ -100,12 +100,8 @@ def api_health(svc: ServiceConfig) -> DashboardSpec:
     m, alerts, slo = svc.metrics, svc.alerts, svc.slo
     sel = _sel(svc)
     errors = _sel(svc, f'{m.status_label}=~"5.."')
-    budget = error_budget(svc)
     err_rate = _failure_ratio(_rate(m.requests, errors), _rate(m.requests, sel))
-    err_window = (
-        f"(sum(increase({m.requests}{errors}[{slo.window}])) or vector(0))"
-        f" / sum(increase({m.requests}{sel}[{slo.window}]))"
-    )
+    budget_panels = _budget_panels(svc, errors)
     return DashboardSpec(
         key="api-health",
         title="API Health",
@@ -143,17 +139,7 @@ def api_health(svc: ServiceConfig) -> DashboardSpec:
                 target=slo.latency_threshold_seconds,
                 min_value=0,
             ),
-            PanelSpec(
-                f"Error budget remaining ({slo.window} SLO window)",
-                "stat",
-                (Query(f"1 - ({err_window}) / {num(budget)}", "budget remaining"),),
-                unit="percentunit",
-                description=(
-                    f"Share of the {num(budget * 100)}% error budget (availability SLO "
-                    f"{num(slo.availability * 100)}%) left over the last {slo.window}."
-                ),
-                threshold=Threshold(0, "below", "slo.availability (budget exhausted)"),
-            ),
+            *budget_panels,
             PanelSpec(
                 "Scrape targets up",
                 "stat",
@@ -163,6 +149,72 @@ def api_health(svc: ServiceConfig) -> DashboardSpec:
             ),
         ),
     )
+
+
+def _budget_panels(svc: ServiceConfig, errors: str) -> tuple[PanelSpec, ...]:
+    """Budget remaining and burn rate per SLO, read from the SLO rules' recorded series (the
+    budget rules run every 5 minutes). Without the burn-rate alert there are no such series:
+    the availability panel then falls back to counting the SLO window from the raw counters."""
+    m, slo, alerts = svc.metrics, svc.slo, svc.alerts
+    sel = _sel(svc)
+    budget = error_budget(svc)
+    errors_burn, latency_burn = alerts.api_error_budget_burn, alerts.api_latency_budget_burn
+    remaining, burn = [], []
+    if errors_burn.enabled:
+        remaining.append(Query(f"job:slo_errors:budget_remaining{slo.window}{sel}", "availability"))
+        window = long_windows(errors_burn)[0]
+        burn.append(Query(f"job:slo_errors:burn_rate{window}{sel}", f"availability ({window})"))
+    else:
+        bad_share = (
+            f"(sum(increase({m.requests}{errors}[{slo.window}])) or vector(0))"
+            f" / sum(increase({m.requests}{sel}[{slo.window}]))"
+        )
+        remaining.append(Query(f"1 - ({bad_share}) / {num(budget)}", "availability"))
+    if latency_burn.enabled:
+        remaining.append(
+            Query(f"job:slo_slow_requests:budget_remaining{slo.window}{sel}", "latency")
+        )
+        window = long_windows(latency_burn)[0]
+        burn.append(Query(f"job:slo_slow_requests:burn_rate{window}{sel}", f"latency ({window})"))
+    panels = [
+        PanelSpec(
+            f"Error budget remaining ({slo.window} SLO window)",
+            "stat",
+            tuple(remaining),
+            unit="percentunit",
+            description=(
+                f"Share of each SLO's budget left over the last {slo.window}: availability "
+                f"{num(slo.availability * 100)}% (budget {num(budget * 100)}% of requests), "
+                f"latency {num(slo.latency_objective * 100)}% under "
+                f"{num(slo.latency_threshold_seconds)}s (budget "
+                f"{num(latency_budget(svc) * 100)}%)."
+            ),
+            threshold=Threshold(0, "below", "slo.availability (budget exhausted)"),
+        )
+    ]
+    if burn:
+        fast = errors_burn if errors_burn.enabled else latency_burn
+        panels.append(
+            PanelSpec(
+                "SLO burn rate",
+                "timeseries",
+                tuple(burn),
+                unit="short",
+                description=(
+                    "How many times faster than the SLO allows each budget burns (1 = the "
+                    "budget lasts exactly the SLO window). Red: the fast-burn page rate."
+                ),
+                threshold=Threshold(
+                    fast.page[0].burn_rate,
+                    "above",
+                    "alerts.api_error_budget_burn.page"
+                    if errors_burn.enabled
+                    else "alerts.api_latency_budget_burn.page",
+                ),
+                min_value=0,
+            )
+        )
+    return tuple(panels)
 
 
 def lead_flow(svc: ServiceConfig) -> DashboardSpec:

@@ -97,12 +97,25 @@ def above(value: float, limit: float) -> bool:
     could flip it."""
     if math.isnan(value):
         return False
+    _refuse_tie(value, limit)
+    return value > limit
+
+
+def at_or_above(value: float, limit: float) -> bool:
+    """``value >= limit`` as every engine decides it; :class:`TooCloseToCall` when rounding
+    could flip it."""
+    if math.isnan(value):
+        return False
+    _refuse_tie(value, limit)
+    return value >= limit
+
+
+def _refuse_tie(value: float, limit: float) -> None:
     if abs(value - limit) <= ROUNDING * max(abs(limit), abs(value)):
         raise TooCloseToCall(
             f"a generated series puts an alert's value ({value!r}) on its threshold ({limit!r}); "
             "floating-point rounding could decide the comparison either way"
         )
-    return value > limit
 
 
 def first_minute(condition: Callable[[int], bool], start: int, end: int) -> int:

@@ -23,6 +23,8 @@ from infra.render.rule_tests_rates import (
     TooCloseToCall,
     Valuation,
     above,
+    at_or_above,
+    rate,
     ratio,
 )
 from infra.render.rule_tests_timeline import Expectation, Timeline, for_minutes, timeline
@@ -36,7 +38,7 @@ from infra.render.rule_tests_traffic import (
     latency_buckets,
     share_at_or_below,
 )
-from infra.render.rules import error_budget, latency_budget
+from infra.render.rules import error_budget, latency_budget, num
 
 T0 = 60
 """Minute at which every fault starts (after an hour of normal traffic)."""
@@ -45,6 +47,8 @@ RATIO_WINDOW = 5
 
 WindowRatio = Callable[[int, int, Engine], float]
 """A ratio the rules record for several windows: ``(minute, window, engine) -> ratio``."""
+WindowRate = Callable[[int, int, Engine], float]
+"""A per-second rate the rules record for several windows: ``(minute, window, engine)``."""
 Build = Callable[[Traffic], tuple[dict[str, str], Condition, Valuation]]
 """Turns normal traffic into a fault: the alert's series labels, condition and value."""
 
@@ -180,41 +184,70 @@ def service_scenarios(
 # --------------------------------------------------------------------------- burn rates
 
 
-def _windows(alert: BurnRateAlert, tier: str) -> list[tuple[float, int, int]]:
-    """``(burn rate, long window, short window)`` of a tier, windows in minutes."""
+@dataclass(frozen=True)
+class _Pair:
+    """One window pair of a tier, windows in minutes; ``reset`` 0 when the pair has none."""
+
+    burn_rate: float
+    long: int
+    short: int
+    reset: int
+
+
+def _pairs(alert: BurnRateAlert, tier: str) -> list[_Pair]:
     pairs = alert.page if tier == "page" else alert.ticket
-    return [
-        (p.burn_rate, parse_duration(p.long_window) // 60, parse_duration(p.short_window) // 60)
-        for p in pairs
-    ]
-
-
-def _burn_condition(
-    alert: BurnRateAlert, tier: str, bad_ratio: WindowRatio, budget: float
-) -> Condition:
-    def holds(minute: int, engine: Engine) -> bool:
-        return any(
-            above(bad_ratio(minute, long_w, engine), rate * budget)
-            and above(bad_ratio(minute, short_w, engine), rate * budget)
-            for rate, long_w, short_w in _windows(alert, tier)
+    out = []
+    for p in pairs:
+        reset = alert.reset_window(p, tier)
+        out.append(
+            _Pair(
+                p.burn_rate,
+                parse_duration(p.long_window) // 60,
+                parse_duration(p.short_window) // 60,
+                parse_duration(reset) // 60 if reset else 0,
+            )
         )
+    return out
+
+
+@dataclass(frozen=True)
+class _Bad:
+    """The bad requests of a burn scenario: their ratio and per-second rate, per window."""
+
+    ratio: WindowRatio
+    rate: WindowRate
+
+
+def _pair_holds(
+    alert: BurnRateAlert, pair: _Pair, bad: _Bad, budget: float, m: int, e: Engine
+) -> bool:
+    """One pair's ``and`` chain as the rule writes it: long, short and reset windows at or
+    above the threshold, and at least ``min_bad_requests`` bad requests in the long window."""
+    threshold = float(num(pair.burn_rate * budget))  # the decimal literal the rule writes
+    windows = [pair.long, pair.short, *([pair.reset] if pair.reset else [])]
+    if not all(at_or_above(bad.ratio(m, w, e), threshold) for w in windows):
+        return False
+    if alert.min_bad_requests:
+        count = bad.rate(m, pair.long, e) * pair.long * 60
+        return at_or_above(count, alert.min_bad_requests)
+    return True
+
+
+def _burn_condition(alert: BurnRateAlert, tier: str, bad: _Bad, budget: float) -> Condition:
+    def holds(minute: int, engine: Engine) -> bool:
+        return any(_pair_holds(alert, p, bad, budget, minute, engine) for p in _pairs(alert, tier))
 
     return holds
 
 
-def _burn_value(
-    alert: BurnRateAlert, tier: str, bad_ratio: WindowRatio, budget: float
-) -> Valuation:
+def _burn_value(alert: BurnRateAlert, tier: str, bad: _Bad, budget: float) -> Valuation:
     """The alert's value: PromQL's ``or`` keeps the first window pair that holds, and the
     pair's first operand is its long-window ratio."""
 
     def value(minute: int, engine: Engine) -> float:
-        for rate, long_w, short_w in _windows(alert, tier):
-            long_ratio = bad_ratio(minute, long_w, engine)
-            if above(long_ratio, rate * budget) and above(
-                bad_ratio(minute, short_w, engine), rate * budget
-            ):
-                return long_ratio
+        for p in _pairs(alert, tier):
+            if _pair_holds(alert, p, bad, budget, minute, engine):
+                return bad.ratio(minute, p.long, engine)
         raise ValueError("the burn-rate alert does not hold at its check time")
 
     return value
@@ -253,12 +286,12 @@ class _BurnTiers:
     page: Rule
     ticket: Rule
 
-    def expect(self, tier: str, bad_ratio: WindowRatio, job: dict[str, str]) -> Expectation:
+    def expect(self, tier: str, bad: _Bad, job: dict[str, str]) -> Expectation:
         return Expectation(
             self.page if tier == "page" else self.ticket,
             job,
-            _burn_condition(self.config, tier, bad_ratio, self.budget),
-            _burn_value(self.config, tier, bad_ratio, self.budget),
+            _burn_condition(self.config, tier, bad, self.budget),
+            _burn_value(self.config, tier, bad, self.budget),
         )
 
     def scenario(self, t: Traffic, kind: str, tier: str) -> Scenario:
@@ -288,35 +321,41 @@ class _BurnTiers:
         )
 
     def _scenario(self, t: Traffic, kind: str, tier: str, share: float) -> Scenario:
-        bad_ratio = _bad_ratio(t, kind, share)
+        bad = _bad(t, kind, share)
         job = {"job": t.svc.job_name}
         silent: list[Rule] = []
         companions: tuple[Expectation, ...] = ()
         if tier == "ticket":
-            page = self.expect("page", bad_ratio, job)
+            page = self.expect("page", bad, job)
             if any(page.condition(m, e) for m in range(T0, t.minutes + 1) for e in ENGINES):
                 raise ValueError(
                     f"{page.name}: the slow-burn scenario would page; check the burn rates"
                 )
-            expected, silent = self.expect("ticket", bad_ratio, job), [self.page]
+            expected, silent = self.expect("ticket", bad, job), [self.page]
         else:
-            expected = self.expect("page", bad_ratio, job)
-            companions = (self.expect("ticket", bad_ratio, job),)
+            expected = self.expect("page", bad, job)
+            companions = (self.expect("ticket", bad, job),)
         found = timeline(expected, T0, t.minutes, companions)
         t.minutes = min(t.minutes, max(found.fires_at + 30, found.pinned_at))
         return Scenario(f"{kind}-budget-burn-{tier}", t, expected, found, silent)
 
 
-def _bad_ratio(t: Traffic, kind: str, share: float) -> WindowRatio:
+def _bad(t: Traffic, kind: str, share: float) -> _Bad:
     """Turn ``share`` of the requests from T0 on bad (5xx, or slower than the latency SLO),
-    and return the bad-request ratio the SLO's recording rules compute."""
+    and return the bad requests as the SLO's recording rules compute them."""
     if kind == "errors":
         t.set_from("errors", T0, (REQS_OK + REQS_5XX) * share)
         t.set_from("ok", T0, (REQS_OK + REQS_5XX) * (1 - share))
         errors, ok = cumulative(t.errors), cumulative(t.ok)
-        return lambda m, window, engine: ratio([errors], [ok, errors], m, window, engine)
+        return _Bad(
+            lambda m, window, engine: ratio([errors], [ok, errors], m, window, engine),
+            lambda m, window, engine: rate(errors, m, window, engine),
+        )
     normal_bad = 1 - share_at_or_below(t.svc.slo.latency_threshold_seconds)
     t.set_from("slow_share", T0, max(0.0, (share - normal_bad) / (1 - normal_bad)))
     fast = cumulative(t.requests_at_or_below(t.svc.slo.latency_threshold_seconds))
     count = cumulative([t.total(i) for i in range(len(t.ok))])
-    return lambda m, window, engine: 1 - ratio([fast], [count], m, window, engine)
+    return _Bad(
+        lambda m, window, engine: 1 - ratio([fast], [count], m, window, engine),
+        lambda m, window, engine: rate(count, m, window, engine) - rate(fast, m, window, engine),
+    )

@@ -22,7 +22,7 @@ import jinja2
 import yaml
 
 from infra.config import ServiceConfig, StackConfig
-from infra.config.models import BurnRateAlert
+from infra.config.models import BurnRateAlert, BurnRateWindow
 from infra.config.types import format_duration, parse_duration
 from infra.render.rule_model import Rule, RuleFile, RuleGroup
 
@@ -66,8 +66,17 @@ def num(value: float) -> str:
     return f"{value:.10g}"
 
 
+def seconds(window: str) -> str:
+    """A duration in whole seconds, as PromQL multiplies a per-second rate by it."""
+    return str(parse_duration(window))
+
+
 def pct(value: float) -> str:
     return f"{value * 100:.10g}%"
+
+
+def multiply(value: float, factor: float) -> float:
+    return value * factor
 
 
 def ms(seconds: float) -> str:
@@ -93,11 +102,25 @@ def job_selector(svc: ServiceConfig) -> str:
 
 
 def burn_windows(alert: BurnRateAlert) -> list[str]:
-    """Every distinct window the burn-rate alert reads, shortest first."""
-    windows = {
-        w for pair in (*alert.page, *alert.ticket) for w in (pair.long_window, pair.short_window)
-    }
+    """Every distinct window the burn-rate alert reads (reset windows too), shortest first."""
+    windows = {w for tier, _i, pair in alert.windows() for w in _pair_windows(alert, tier, pair)}
     return sorted(windows, key=parse_duration)
+
+
+def _pair_windows(alert: BurnRateAlert, tier: str, pair: BurnRateWindow) -> list[str]:
+    reset = alert.reset_window(pair, tier)
+    return [pair.long_window, pair.short_window, *([reset] if reset else [])]
+
+
+def long_windows(alert: BurnRateAlert) -> list[str]:
+    """The windows some pair uses as its long window, shortest first: the rules record request
+    rates for them (the minimum-bad-requests guard counts in them), ratios for the others."""
+    return sorted({pair.long_window for _t, _i, pair in alert.windows()}, key=parse_duration)
+
+
+BUDGET_INTERVAL = "5m"
+"""How often the error-budget-remaining rules run: they read the whole SLO window, which
+moves slowly, so every 5 minutes costs a tenth of every 30 s and shows the same curve."""
 
 
 def error_budget(svc: ServiceConfig) -> float:
@@ -129,6 +152,8 @@ def _environment() -> jinja2.Environment:
         pct=pct,
         ms=ms,
         gib=gib,
+        seconds=seconds,
+        multiply=multiply,
         for_duration=for_duration,
     )
     return env
@@ -155,6 +180,8 @@ def _context(cfg: StackConfig) -> dict[str, Any]:
         "runbook_url": lambda name: f"{cfg.runbooks.base_url}/{name}.md",
         "job_selector": job_selector,
         "burn_windows": burn_windows,
+        "long_windows": long_windows,
+        "budget_interval": BUDGET_INTERVAL,
         "error_budget": error_budget,
         "latency_budget": latency_budget,
     }
@@ -174,6 +201,8 @@ def _parse(text: str, where: str) -> tuple[RuleGroup, ...]:
             if (rule.alert is None) == (rule.record is None):
                 raise RenderError(f"{where}: every rule needs exactly one of alert/record")
         service = next((r.labels["service"] for r in rules if "service" in r.labels), None)
+        if service is None and rules:  # recording rules only: "<service>.<family>.rules"
+            service = str(group["name"]).split(".", 1)[0]
         groups.append(RuleGroup(group["name"], rules, group.get("interval"), service))
     return tuple(groups)
 

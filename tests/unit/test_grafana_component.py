@@ -22,6 +22,7 @@ from infra.components.grafana_rules import (
     translate_template,
 )
 from infra.config import ConfigError, StackConfig, load_from_pulumi, load_stack
+from infra.config.types import parse_duration
 from infra.render.dashboards import render_dashboard_artifacts
 from infra.render.rule_model import Rule, RuleFile, RuleGroup
 from infra.render.rules import render_rule_files
@@ -162,7 +163,8 @@ def test_rule_groups_are_the_rendered_rules_rule_for_rule(
         for group in file.groups:
             registered_group = by_name[group.name]
             assert registered_group.inputs["folderUid"] == f"agenzia-{stack}"
-            assert registered_group.inputs["intervalSeconds"] == 30
+            interval = parse_duration(group.interval or cfg.prometheus.evaluation_interval)
+            assert registered_group.inputs["intervalSeconds"] == interval
             got = _rules(registered_group)
             assert [r["name"] for r in got] == [r.alert or r.record for r in group.rules]
             for rule, args in zip(group.rules, got, strict=True):
@@ -206,7 +208,7 @@ def test_spot_check_thresholds_and_the_condition_pipeline(
     b_stage = next(d for d in down["datas"] if d["refId"] == "B")
     assert b_stage["datasourceUid"] == "__expr__"
     slow = _find(mocks, "ApiErrorBudgetBurn", "warning")
-    three_days = _find(mocks, "job:slo_errors:ratio_rate3d")
+    three_days = _find(mocks, "job:slo_errors:rate3d")
     assert three_days["datas"][0]["relativeTimeRange"] == {"from": 3 * 86400, "to": 0}
     assert "$values.A.Value | humanizePercentage" in slow["annotations"]["description"]
     assert "$value " not in slow["annotations"]["description"]

@@ -191,8 +191,8 @@ def test_an_slo_change_says_what_budget_it_leaves(
     lines = change_lines(out)
     assert "availability 99.9% → 99.5%: error budget 43m12s → 3h36m per 30d" in lines
     assert (
-        "ApiErrorBudgetBurn [critical]: thresholds 14.4 * 0.1% → 14.4 * 0.5%, "
-        "6 * 0.1% → 6 * 0.5%; still pages pagerduty-oncall, email-oncall"
+        "ApiErrorBudgetBurn [critical]: thresholds 1.44% → 7.2%, 0.6% → 3%; "
+        "description changed; still pages pagerduty-oncall, email-oncall"
     ) in lines
 
 

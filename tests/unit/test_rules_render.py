@@ -125,30 +125,56 @@ def test_a_disabled_alert_is_not_rendered(production: StackConfig) -> None:
     assert len(names) == len(CATALOG) - 1
 
 
+def _pairs(expr: str) -> list[list[str]]:
+    """The ``and`` chains of a burn-rate expression, one list of conditions per window pair."""
+    return [
+        [" ".join(c.split()) for c in chain.strip().strip("()").split("\n  and\n")]
+        for chain in expr.split("\nor\n")
+    ]
+
+
 def test_burn_rate_alerts_follow_the_sre_workbook_windows(production: StackConfig) -> None:
+    """Textbook pairs (SRE Workbook) at ``>=``, thresholds written as the decimal product,
+    the 5m reset window on the slower page pair, 4 bad requests in every long window."""
+    burn = {r.labels["severity"]: r for r in _alerts(production) if r.alert == "ApiErrorBudgetBurn"}
+    sel = '{job="agenzia-ai-api"}'
+
+    def ratio(w: str, long: bool) -> str:
+        if long:
+            return f"job:slo_errors:rate{w}{sel} / job:slo_requests:rate{w}{sel}"
+        return f"job:slo_errors:ratio_rate{w}{sel}"
+
+    def guard(w: str, seconds: int) -> str:
+        return f"job:slo_errors:rate{w}{sel} * {seconds} >= 4"
+
+    assert _pairs(burn["critical"].expr) == [
+        [f"{ratio('1h', True)} >= 0.0144", f"{ratio('5m', False)} >= 0.0144", guard("1h", 3600)],
+        [
+            f"{ratio('6h', True)} >= 0.006",
+            f"{ratio('30m', False)} >= 0.006",
+            f"{ratio('5m', False)} >= 0.006",
+            guard("6h", 21600),
+        ],
+    ]
+    assert _pairs(burn["warning"].expr) == [
+        [f"{ratio('1d', True)} >= 0.003", f"{ratio('2h', False)} >= 0.003", guard("1d", 86400)],
+        [f"{ratio('3d', True)} >= 0.001", f"{ratio('6h', True)} >= 0.001", guard("3d", 259200)],
+    ]
+    assert burn["critical"].for_ is None and burn["warning"].for_ is None
+
+
+def test_burn_rate_guard_reset_and_for_follow_the_config(production: StackConfig) -> None:
+    data = _data(production)
+    data["services"][0]["alerts"]["api_error_budget_burn"].update(
+        min_bad_requests=0, page_reset_window=None, page_for="1m", ticket_for="10m"
+    )
     burn = {
-        r.labels["severity"]: r.expr for r in _alerts(production) if r.alert == "ApiErrorBudgetBurn"
+        r.labels["severity"]: r
+        for r in _alerts(validate_stack(data, "x"))
+        if r.alert == "ApiErrorBudgetBurn"
     }
-    assert (
-        "ratio_rate1h" in burn["critical"]
-        and "ratio_rate5m" in burn["critical"]
-        and "(14.4 * 0.001)" in burn["critical"]
-    )
-    assert (
-        "ratio_rate6h" in burn["critical"]
-        and "ratio_rate30m" in burn["critical"]
-        and "(6 * 0.001)" in burn["critical"]
-    )
-    assert (
-        "ratio_rate1d" in burn["warning"]
-        and "ratio_rate2h" in burn["warning"]
-        and "(3 * 0.001)" in burn["warning"]
-    )
-    assert (
-        "ratio_rate3d" in burn["warning"]
-        and "ratio_rate6h" in burn["warning"]
-        and "(1 * 0.001)" in burn["warning"]
-    )
+    assert [len(p) for p in _pairs(burn["critical"].expr)] == [2, 2]
+    assert (burn["critical"].for_, burn["warning"].for_) == ("1m", "10m")
 
 
 def test_several_services_get_their_own_groups_and_selectors(production: StackConfig) -> None:
