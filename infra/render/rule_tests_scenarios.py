@@ -38,7 +38,7 @@ from infra.render.rule_tests_traffic import (
     latency_buckets,
     share_at_or_below,
 )
-from infra.render.rules import error_budget, latency_budget, num
+from infra.render.rules import ROUNDING_SLACK, error_budget, latency_budget, num
 
 T0 = 60
 """Minute at which every fault starts (after an hour of normal traffic)."""
@@ -223,13 +223,14 @@ def _pair_holds(
 ) -> bool:
     """One pair's ``and`` chain as the rule writes it: long, short and reset windows at or
     above the threshold, and at least ``min_bad_requests`` bad requests in the long window."""
-    threshold = float(num(pair.burn_rate * budget))  # the decimal literal the rule writes
+    # ``<decimal product> - <slack>`` as the rule writes it, computed as PromQL does
+    threshold = float(num(pair.burn_rate * budget)) - float(ROUNDING_SLACK)
     windows = [pair.long, pair.short, *([pair.reset] if pair.reset else [])]
     if not all(at_or_above(bad.ratio(m, w, e), threshold) for w in windows):
         return False
     if alert.min_bad_requests:
         count = bad.rate(m, pair.long, e) * pair.long * 60
-        return at_or_above(count, alert.min_bad_requests)
+        return at_or_above(count, alert.min_bad_requests - float(ROUNDING_SLACK))
     return True
 
 

@@ -118,6 +118,11 @@ def long_windows(alert: BurnRateAlert) -> list[str]:
     return sorted({pair.long_window for _t, _i, pair in alert.windows()}, key=parse_duration)
 
 
+ROUNDING_SLACK = "1e-9"
+"""Subtracted from every burn-rate threshold so that ``>=`` holds for a value exactly on it
+whose floating-point computation lands a few ulps under (a ratio of 6 in 1000 can come out
+as 0.005999999999999999). One in a billion requests: no real burn is decided by it."""
+
 BUDGET_INTERVAL = "5m"
 """How often the error-budget-remaining rules run: they read the whole SLO window, which
 moves slowly, so every 5 minutes costs a tenth of every 30 s and shows the same curve."""
@@ -182,6 +187,7 @@ def _context(cfg: StackConfig) -> dict[str, Any]:
         "burn_windows": burn_windows,
         "long_windows": long_windows,
         "budget_interval": BUDGET_INTERVAL,
+        "rounding_slack": ROUNDING_SLACK,
         "error_budget": error_budget,
         "latency_budget": latency_budget,
     }

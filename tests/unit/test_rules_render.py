@@ -145,20 +145,32 @@ def test_burn_rate_alerts_follow_the_sre_workbook_windows(production: StackConfi
         return f"job:slo_errors:ratio_rate{w}{sel}"
 
     def guard(w: str, seconds: int) -> str:
-        return f"job:slo_errors:rate{w}{sel} * {seconds} >= 4"
+        return f"job:slo_errors:rate{w}{sel} * {seconds} >= 4 - 1e-9"
 
     assert _pairs(burn["critical"].expr) == [
-        [f"{ratio('1h', True)} >= 0.0144", f"{ratio('5m', False)} >= 0.0144", guard("1h", 3600)],
         [
-            f"{ratio('6h', True)} >= 0.006",
-            f"{ratio('30m', False)} >= 0.006",
-            f"{ratio('5m', False)} >= 0.006",
+            f"{ratio('1h', True)} >= 0.0144 - 1e-9",
+            f"{ratio('5m', False)} >= 0.0144 - 1e-9",
+            guard("1h", 3600),
+        ],
+        [
+            f"{ratio('6h', True)} >= 0.006 - 1e-9",
+            f"{ratio('30m', False)} >= 0.006 - 1e-9",
+            f"{ratio('5m', False)} >= 0.006 - 1e-9",
             guard("6h", 21600),
         ],
     ]
     assert _pairs(burn["warning"].expr) == [
-        [f"{ratio('1d', True)} >= 0.003", f"{ratio('2h', False)} >= 0.003", guard("1d", 86400)],
-        [f"{ratio('3d', True)} >= 0.001", f"{ratio('6h', True)} >= 0.001", guard("3d", 259200)],
+        [
+            f"{ratio('1d', True)} >= 0.003 - 1e-9",
+            f"{ratio('2h', False)} >= 0.003 - 1e-9",
+            guard("1d", 86400),
+        ],
+        [
+            f"{ratio('3d', True)} >= 0.001 - 1e-9",
+            f"{ratio('6h', True)} >= 0.001 - 1e-9",
+            guard("3d", 259200),
+        ],
     ]
     assert burn["critical"].for_ is None and burn["warning"].for_ is None
 
