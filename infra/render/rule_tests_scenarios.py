@@ -186,27 +186,37 @@ def service_scenarios(
 
 @dataclass(frozen=True)
 class _Pair:
-    """One window pair of a tier, windows in minutes; ``reset`` 0 when the pair has none."""
+    """One window pair of a tier as its rule compares it: windows in minutes (long first,
+    then short and, when the pair has one, reset), thresholds as PromQL computes them."""
 
-    burn_rate: float
-    long: int
-    short: int
-    reset: int
+    windows: tuple[int, ...]
+    threshold: float  # ``<decimal product> - <slack>``, as the rule writes it
+    min_count: float | None  # ``<min_bad_requests> - <slack>``; None: no guard
+
+    @property
+    def long(self) -> int:
+        return self.windows[0]
+
+    def holds(self, bad: _Bad, m: int, e: Engine) -> bool:
+        """The pair's ``and`` chain: every window at or above the threshold, and at least
+        ``min_bad_requests`` bad requests in the long window."""
+        if not all(at_or_above(bad.ratio(m, w, e), self.threshold) for w in self.windows):
+            return False
+        if self.min_count is None:
+            return True
+        return at_or_above(bad.rate(m, self.long, e) * self.long * 60, self.min_count)
 
 
-def _pairs(alert: BurnRateAlert, tier: str) -> list[_Pair]:
-    pairs = alert.page if tier == "page" else alert.ticket
+def _pairs(alert: BurnRateAlert, tier: str, budget: float) -> list[_Pair]:
+    """The tier's pairs, computed once per scenario (conditions run every minute)."""
+    slack = float(ROUNDING_SLACK)
+    min_count = alert.min_bad_requests - slack if alert.min_bad_requests else None
     out = []
-    for p in pairs:
+    for p in alert.page if tier == "page" else alert.ticket:
         reset = alert.reset_window(p, tier)
-        out.append(
-            _Pair(
-                p.burn_rate,
-                parse_duration(p.long_window) // 60,
-                parse_duration(p.short_window) // 60,
-                parse_duration(reset) // 60 if reset else 0,
-            )
-        )
+        windows = (p.long_window, p.short_window, *([reset] if reset else []))
+        threshold = float(num(p.burn_rate * budget)) - slack
+        out.append(_Pair(tuple(parse_duration(w) // 60 for w in windows), threshold, min_count))
     return out
 
 
@@ -218,25 +228,11 @@ class _Bad:
     rate: WindowRate
 
 
-def _pair_holds(
-    alert: BurnRateAlert, pair: _Pair, bad: _Bad, budget: float, m: int, e: Engine
-) -> bool:
-    """One pair's ``and`` chain as the rule writes it: long, short and reset windows at or
-    above the threshold, and at least ``min_bad_requests`` bad requests in the long window."""
-    # ``<decimal product> - <slack>`` as the rule writes it, computed as PromQL does
-    threshold = float(num(pair.burn_rate * budget)) - float(ROUNDING_SLACK)
-    windows = [pair.long, pair.short, *([pair.reset] if pair.reset else [])]
-    if not all(at_or_above(bad.ratio(m, w, e), threshold) for w in windows):
-        return False
-    if alert.min_bad_requests:
-        count = bad.rate(m, pair.long, e) * pair.long * 60
-        return at_or_above(count, alert.min_bad_requests - float(ROUNDING_SLACK))
-    return True
-
-
 def _burn_condition(alert: BurnRateAlert, tier: str, bad: _Bad, budget: float) -> Condition:
+    pairs = _pairs(alert, tier, budget)
+
     def holds(minute: int, engine: Engine) -> bool:
-        return any(_pair_holds(alert, p, bad, budget, minute, engine) for p in _pairs(alert, tier))
+        return any(p.holds(bad, minute, engine) for p in pairs)
 
     return holds
 
@@ -244,10 +240,11 @@ def _burn_condition(alert: BurnRateAlert, tier: str, bad: _Bad, budget: float) -
 def _burn_value(alert: BurnRateAlert, tier: str, bad: _Bad, budget: float) -> Valuation:
     """The alert's value: PromQL's ``or`` keeps the first window pair that holds, and the
     pair's first operand is its long-window ratio."""
+    pairs = _pairs(alert, tier, budget)
 
     def value(minute: int, engine: Engine) -> float:
-        for p in _pairs(alert, tier):
-            if _pair_holds(alert, p, bad, budget, minute, engine):
+        for p in pairs:
+            if p.holds(bad, minute, engine):
                 return bad.ratio(minute, p.long, engine)
         raise ValueError("the burn-rate alert does not hold at its check time")
 
