@@ -244,13 +244,14 @@ class BurnRateAlert(Strict):
     # At low traffic a handful of bad requests is a high ratio: below this count no pair fires.
     min_bad_requests: Annotated[int, Field(ge=0, le=100_000)] = 4
 
-    def reset_window(self, pair: BurnRateWindow, tier: str) -> str | None:
-        """The extra confirmation window of a pair: the page tier's reset window when it is
-        shorter than the pair's short window, else none."""
+    def pair_windows(self, pair: BurnRateWindow, tier: str) -> tuple[str, ...]:
+        """The windows a pair compares, in the rule's order: long, short and, for a page pair
+        whose short window is longer than ``page_reset_window``, the reset window."""
+        windows = (pair.long_window, pair.short_window)
         reset = self.page_reset_window if tier == "page" else None
         if reset is None or parse_duration(reset) >= parse_duration(pair.short_window):
-            return None
-        return reset
+            return windows
+        return (*windows, reset)
 
     @model_validator(mode="after")
     def _tiers_apart(self) -> BurnRateAlert:

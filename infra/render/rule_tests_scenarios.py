@@ -213,8 +213,7 @@ def _pairs(alert: BurnRateAlert, tier: str, budget: float) -> list[_Pair]:
     min_count = alert.min_bad_requests - slack if alert.min_bad_requests else None
     out = []
     for p in alert.page if tier == "page" else alert.ticket:
-        reset = alert.reset_window(p, tier)
-        windows = (p.long_window, p.short_window, *([reset] if reset else []))
+        windows = alert.pair_windows(p, tier)
         threshold = float(num(p.burn_rate * budget)) - slack
         out.append(_Pair(tuple(parse_duration(w) // 60 for w in windows), threshold, min_count))
     return out

@@ -22,7 +22,7 @@ import jinja2
 import yaml
 
 from infra.config import ServiceConfig, StackConfig
-from infra.config.models import BurnRateAlert, BurnRateWindow
+from infra.config.models import BurnRateAlert
 from infra.config.types import format_duration, parse_duration
 from infra.render.rule_model import Rule, RuleFile, RuleGroup
 
@@ -103,13 +103,8 @@ def job_selector(svc: ServiceConfig) -> str:
 
 def burn_windows(alert: BurnRateAlert) -> list[str]:
     """Every distinct window the burn-rate alert reads (reset windows too), shortest first."""
-    windows = {w for tier, _i, pair in alert.windows() for w in _pair_windows(alert, tier, pair)}
+    windows = {w for tier, _i, pair in alert.windows() for w in alert.pair_windows(pair, tier)}
     return sorted(windows, key=parse_duration)
-
-
-def _pair_windows(alert: BurnRateAlert, tier: str, pair: BurnRateWindow) -> list[str]:
-    reset = alert.reset_window(pair, tier)
-    return [pair.long_window, pair.short_window, *([reset] if reset else [])]
 
 
 def long_windows(alert: BurnRateAlert) -> list[str]:
